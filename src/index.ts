@@ -1,0 +1,2 @@
+export { CloudWatchShipperError, ConfigError } from './errors.js';
+export * from './limits.js';
