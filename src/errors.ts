@@ -1,11 +1,20 @@
-const kBrand = Symbol.for('cloudwatch-shipper.error');
-const kConfigBrand = Symbol.for('cloudwatch-shipper.config-error');
-
 /**
- * Base of every error this library creates. Branded with `Symbol.for` so that `instanceof`
- * holds across the ESM and CommonJS copies of the package loaded into one process.
+ * Every error this library creates is branded with a `Symbol.for` key per class, so that
+ * `instanceof` holds across the ESM and CommonJS copies of the package loaded into one process.
+ * A subclass's prototype inherits its parents' brands, so an instance answers to each of them.
+ * @internal
  */
+export function brand(target: { readonly brand: symbol; readonly prototype: object }): void {
+  Object.defineProperty(target.prototype, target.brand, { value: true });
+}
+
+/** Base of every error this library creates: a `code` to match on, and the `cause` passed through. */
 export class CloudWatchShipperError extends Error {
+  static readonly brand: symbol = Symbol.for('cloudwatch-shipper.CloudWatchShipperError');
+  static {
+    brand(CloudWatchShipperError);
+  }
+
   readonly code: string;
 
   constructor(message: string, options?: { code?: string; cause?: unknown }) {
@@ -14,33 +23,29 @@ export class CloudWatchShipperError extends Error {
     this.code = options?.code ?? 'CWS_ERROR';
   }
 
-  get [kBrand](): true {
-    return true;
-  }
-
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, a subclass too.
+    const brandKey = this.brand;
+    return (
+      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandKey] === true
+    );
   }
 }
 
 /** A bad option given to a constructor: names the option, the value and what is allowed. */
 export class ConfigError extends CloudWatchShipperError {
+  static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.ConfigError');
+  static {
+    brand(ConfigError);
+  }
+
+  /** The option's name, such as `retry.maxDelayMs`. */
   readonly option: string;
 
   constructor(option: string, value: unknown, expected: string) {
     super(`Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`, { code: 'CWS_CONFIG' });
     this.name = 'ConfigError';
     this.option = option;
-  }
-
-  get [kConfigBrand](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kConfigBrand] === true
-    );
   }
 }
 

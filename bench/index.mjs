@@ -1,0 +1,19 @@
+// `npm run bench [section...]`: prints speed and memory as ratios against baselines measured in
+// the same run. Not a test: nothing here passes or fails.
+import { machine } from './util.mjs';
+
+const sections = {
+  batcher: () => import('./batcher.mjs'),
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(sections);
+console.log(`# cloudwatch-shipper bench — ${machine()}`);
+for (const name of names) {
+  const load = sections[name];
+  if (!load) {
+    console.error(`unknown section "${name}"; sections: ${Object.keys(sections).join(', ')}`);
+    process.exit(2);
+  }
+  await (await load()).run();
+}
