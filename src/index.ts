@@ -4,3 +4,14 @@ export { CloudWatchShipperError, ConfigError } from './errors.js';
 export type { DropReason, LogEvent, LogInput, OversizedEventPolicy } from './event.js';
 export { createEvent, toMessage, toTimestamp } from './event.js';
 export * from './limits.js';
+export type { Destination, LogShipperOptions, RetryOptions } from './options.js';
+export type {
+  BatchReport,
+  CloseResult,
+  DropReport,
+  FlushOptions,
+  FlushResult,
+  LogShipperEvents,
+} from './shipper.js';
+export { DeliveryError, LogShipper } from './shipper.js';
+export type { DropCounts, ShipperStats } from './stats.js';
