@@ -2,6 +2,7 @@ import { defineConfig, type Options } from 'tsup';
 
 const entry = {
   index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
 };
 
 // p-queue and p-retry (and their own dependencies) ship as ESM only. A plain

@@ -1,0 +1,8 @@
+export { startLocalCloudWatchLogs } from './server.js';
+export type {
+  Faults,
+  LocalCloudWatchLogs,
+  LocalCloudWatchLogsOptions,
+  LocalStats,
+  StoredEvent,
+} from './types.js';
