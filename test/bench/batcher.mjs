@@ -1,6 +1,6 @@
 // Batcher throughput on 1,000,000 ~100-byte events, sorted and shuffled, against a bare
 // Array.prototype.sort + greedy loop measured in the same run.
-import { createBatches, EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from '../dist/index.js';
+import { createBatches, EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from '../../dist/index.js';
 import { best, line, rate, ratio, shuffle } from './util.mjs';
 
 const N = 1_000_000;

@@ -1,6 +1,6 @@
 // Throughput of the local CloudWatch Logs endpoint (cloudwatch-shipper/testing), which the shipper's
 // benchmark pushes a million events through: it must never be the bottleneck.
-// Run after `npm run build`: node bench/endpoint.mjs [messageBytes=100] [totalEvents=1000000]
+// Run after `npm run build`: node test/bench/endpoint.mjs [messageBytes=100] [totalEvents=1000000]
 //
 // Batches are as full as the API allows: 10,000 events, or fewer when 10,000 messages plus their
 // 26-byte overhead would pass 1,048,576 bytes (with 100-byte messages, 8,322 per batch; with 78, 10,000).
@@ -15,8 +15,8 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from '../dist/index.js';
-import { startLocalCloudWatchLogs } from '../dist/testing.js';
+import { EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from '../../dist/index.js';
+import { startLocalCloudWatchLogs } from '../../dist/testing.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
