@@ -40,7 +40,8 @@ function prebatch(events) {
 
 async function floor(client, streamPrefix, messages, now) {
   const perStream = Array.from({ length: STREAMS }, () => []);
-  for (let i = 0; i < N; i++) perStream[i % STREAMS].push({ timestamp: now + (i >> 2), message: messages[i] });
+  for (let i = 0; i < N; i++)
+    perStream[i % STREAMS].push({ timestamp: now + (i >> 2), message: messages[i] });
   const work = perStream.flatMap((events, s) =>
     prebatch(events).map((logEvents) => ({ logStreamName: `${streamPrefix}${s}`, logEvents })),
   );
@@ -88,7 +89,9 @@ export async function run() {
   for (let r = 0; r < rounds; r++) {
     for (const prefix of [`floor-${r}-`, `shipper-${r}-`]) {
       for (let s = 0; s < STREAMS; s++) {
-        await client.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: `${prefix}${s}` }));
+        await client.send(
+          new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: `${prefix}${s}` }),
+        );
       }
     }
     const now = Date.now();
@@ -101,7 +104,9 @@ export async function run() {
   }
   client.destroy();
   await cwl.close();
-  console.log(`\n## End to end on the local endpoint (1,000,000 events of ~100 bytes, ${STREAMS} streams, concurrency ${CONCURRENCY}, best of ${rounds})`);
+  console.log(
+    `\n## End to end on the local endpoint (1,000,000 events of ~100 bytes, ${STREAMS} streams, concurrency ${CONCURRENCY}, best of ${rounds})`,
+  );
   console.log(`SDK floor (pre-batched, PutLogEventsCommand through p-queue): ${rate(N, bestFloor)}`);
   console.log(`LogShipper (first log() to last acknowledgement):            ${rate(N, bestShipper)}`);
   console.log(`  → LogShipper/floor throughput ${ratio(bestFloor, bestShipper)} (target ≥ 0.9×)`);

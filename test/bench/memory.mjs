@@ -74,8 +74,12 @@ export async function run() {
 
   const fmt = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
   console.log('\n## Memory with the endpoint down (messages of ~100 bytes)');
-  console.log(`held ${held.toLocaleString('en-US')} events: heap +${heapPerEvent.toFixed(0)} B/event, RSS +${rssPerEvent.toFixed(0)} B/event`);
-  console.log(`  → heap per event − message bytes = ${(heapPerEvent - messageBytes).toFixed(0)} B (target ≤ 120 B)`);
+  console.log(
+    `held ${held.toLocaleString('en-US')} events: heap +${heapPerEvent.toFixed(0)} B/event, RSS +${rssPerEvent.toFixed(0)} B/event`,
+  );
+  console.log(
+    `  → heap per event − message bytes = ${(heapPerEvent - messageBytes).toFixed(0)} B (target ≤ 120 B)`,
+  );
   const target = maxBufferedBytes + 64 * MiB;
   console.log(
     `10× overload: ${policies[0].count.toLocaleString('en-US')} events into maxBufferedBytes ${fmt(maxBufferedBytes)}, ` +
