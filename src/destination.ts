@@ -66,6 +66,20 @@ export class DestinationState implements Destination {
     return event;
   }
 
+  /**
+   * Removes and returns the oldest buffered message: one event, or every piece of a split one, so
+   * that no fragment of a dropped message is sent on its own.
+   */
+  shiftMessage(): LogEvent[] {
+    const first = this.shift();
+    if (first === undefined) return [];
+    const pieces = [first];
+    while (this.head < this.events.length && (this.events[this.head] as LogEvent).count === 0) {
+      pieces.push(this.shift() as LogEvent);
+    }
+    return pieces;
+  }
+
   /** Oldest buffered event's timestamp, for choosing whom to drop first; Infinity when none. */
   get oldestTimestamp(): number {
     const event = this.events[this.head];
@@ -73,8 +87,9 @@ export class DestinationState implements Destination {
   }
 
   /**
-   * Takes the longest prefix of the buffer that fits one request by count and bytes. The batcher
-   * still checks the time window, the order and the 24-hour span of what this returns.
+   * Takes the longest prefix of the buffer that fits one request by count and bytes, and the rest
+   * of a split message it ends inside. The batcher still checks the limits, the time window, the
+   * order and the 24-hour span of what this returns.
    */
   takePrefix(maxEvents: number, maxBytes: number): LogEvent[] {
     const start = this.head;
@@ -87,6 +102,10 @@ export class DestinationState implements Destination {
       bytes += size;
       end++;
     }
+    // The rest of a split message leaves with its first piece, even past the limits (the batcher
+    // splits what is taken into requests that fit): a piece left behind weighs 0, and the overflow
+    // policy would drop it uncounted while the message counts as sent.
+    while (end < this.events.length && (this.events[end] as LogEvent).count === 0) end++;
     const prefix = this.events.slice(start, end) as LogEvent[];
     for (let i = start; i < end; i++) this.events[i] = undefined;
     this.head = end;

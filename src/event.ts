@@ -164,15 +164,16 @@ export function toTimestamp(value: unknown, now: number): number {
  * Measures a message once and fits it to `maxEventBytes` by the chosen policy. Returns the event,
  * the pieces of a split message, or `undefined` when an oversized message is dropped. A message
  * that fits comes back with the same string, so `event.message !== message` tells a truncation.
+ * `bytes`, the message's UTF-8 length, may be passed by a caller that measured it already.
  */
 export function createEvent(
   message: string,
   timestamp: number,
   maxEventBytes: number,
   oversized: OversizedEventPolicy,
+  bytes: number = Buffer.byteLength(message, 'utf8'),
 ): LogEvent | LogEvent[] | undefined {
   const maxMessageBytes = maxEventBytes - EVENT_OVERHEAD_BYTES;
-  const bytes = Buffer.byteLength(message, 'utf8');
   if (bytes <= maxMessageBytes) return { timestamp, message, bytes, count: 1 };
   if (oversized === 'drop') return undefined;
   if (oversized === 'split') return split(message, timestamp, maxMessageBytes);

@@ -11,8 +11,10 @@ import {
   toMessage,
   toTimestamp,
 } from './event.js';
+import { EVENT_OVERHEAD_BYTES } from './limits.js';
 import {
   type Destination,
+  EVENT_MEMORY_OVERHEAD_BYTES,
   isLogGroupName,
   isLogStreamName,
   type LogShipperOptions,
@@ -67,7 +69,8 @@ export interface BatchReport {
 /**
  * A batch could not be delivered. The message names the AWS error and the destination, never a
  * message body or a credential. Identical errors are reported once per minute, with `repeated`
- * counting the ones in between.
+ * counting the ones in between. `cause` is a copy of the SDK's error with its name, message, code
+ * and `$metadata` only: the original holds the raw HTTP exchange, signed headers included.
  */
 export class DeliveryError extends CloudWatchShipperError {
   static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.DeliveryError');
@@ -159,6 +162,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   private heldBytes = 0;
   private readonly highWaterEvents: number;
   private readonly highWaterBytes: number;
+  private readonly maxMessageBytes: number;
 
   private readonly tasks = new Set<Promise<void>>();
   private waiters: Waiter[] = [];
@@ -192,6 +196,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     }
     this.highWaterEvents = Math.ceil(this.options.maxBufferedEvents * this.options.highWaterMark);
     this.highWaterBytes = Math.ceil(this.options.maxBufferedBytes * this.options.highWaterMark);
+    this.maxMessageBytes = this.options.maxEventBytes - EVENT_OVERHEAD_BYTES;
     this.sender = new Sender(this.client, this.options, {
       sent: (destination, events, bytes, attempts, durationMs) => {
         const weight = weightOf(events);
@@ -241,7 +246,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       // Every step above guards its own input; this is the last line of defense for the host.
       this.countDrop('empty', 1);
     }
-    return this.heldEvents < this.highWaterEvents && this.heldBytes < this.highWaterBytes;
+    return this.heldEvents < this.highWaterEvents && this.heldMemory(0, 0) < this.highWaterBytes;
   }
 
   /** Buffers many events, as `log()` does for each. */
@@ -344,41 +349,40 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       this.countDrop('invalidTimestamp', 1);
       return;
     }
-    const made = createEvent(text, timestamp, this.options.maxEventBytes, this.options.oversizedEvents);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes <= this.maxMessageBytes) {
+      // The common case: room is made (or the event dropped) before the event object exists, so a
+      // buffer that is full costs no allocation per dropped event.
+      if (!this.fits(1, bytes) && !this.makeRoom(1, bytes)) {
+        this.countDrop('overflow', 1);
+        return;
+      }
+      this.hold(destination, { timestamp, message: text, bytes, count: 1 });
+      if (destination.hasFullBatch(this.options.maxBatchEvents, this.options.maxBatchBytes))
+        this.schedulePump();
+      return;
+    }
+    const made = createEvent(
+      text,
+      timestamp,
+      this.options.maxEventBytes,
+      this.options.oversizedEvents,
+      bytes,
+    );
     if (made === undefined) {
       this.countDrop('oversized', 1);
     } else if (Array.isArray(made)) {
-      if (this.enqueueAll(destination, made)) this.splitCount++;
-    } else {
-      if (this.enqueue(destination, made) && made.message !== text) this.truncated++;
+      if (this.enqueue(destination, made)) this.splitCount++;
+    } else if (this.enqueue(destination, [made])) {
+      this.truncated++;
     }
   }
 
-  /** Adds an event to its buffer, making room by the overflow policy; false if it was dropped. */
-  private enqueue(destination: DestinationState, event: LogEvent): boolean {
-    if (
-      (this.heldEvents >= this.options.maxBufferedEvents ||
-        this.heldBytes + event.bytes > this.options.maxBufferedBytes) &&
-      !this.makeRoom(1, event.bytes)
-    ) {
-      this.countDrop('overflow', event.count);
-      return false;
-    }
-    this.hold(destination, event);
-    if (destination.hasFullBatch(this.options.maxBatchEvents, this.options.maxBatchBytes))
-      this.schedulePump();
-    return true;
-  }
-
-  /** The pieces of a split message go in together or not at all. */
-  private enqueueAll(destination: DestinationState, pieces: LogEvent[]): boolean {
+  /** Adds events to a buffer, all or none, making room by the overflow policy; false if dropped. */
+  private enqueue(destination: DestinationState, pieces: LogEvent[]): boolean {
     let bytes = 0;
     for (const piece of pieces) bytes += piece.bytes;
-    if (
-      (this.heldEvents + pieces.length > this.options.maxBufferedEvents ||
-        this.heldBytes + bytes > this.options.maxBufferedBytes) &&
-      !this.makeRoom(pieces.length, bytes)
-    ) {
+    if (!this.fits(pieces.length, bytes) && !this.makeRoom(pieces.length, bytes)) {
       this.countDrop('overflow', 1);
       return false;
     }
@@ -394,19 +398,38 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     this.buffered += event.count;
   }
 
+  /**
+   * Memory the buffers would hold with `events` more events of `bytes` message bytes: each event
+   * counts its message plus {@link EVENT_MEMORY_OVERHEAD_BYTES}, so that `maxBufferedBytes` bounds
+   * memory rather than message text alone.
+   */
+  private heldMemory(events: number, bytes: number): number {
+    return this.heldBytes + bytes + (this.heldEvents + events) * EVENT_MEMORY_OVERHEAD_BYTES;
+  }
+
+  private fits(events: number, bytes: number): boolean {
+    return (
+      this.heldEvents + events <= this.options.maxBufferedEvents &&
+      this.heldMemory(events, bytes) <= this.options.maxBufferedBytes
+    );
+  }
+
   /** Drops the oldest buffered events until `events` and `bytes` more fit; false if they cannot. */
   private makeRoom(events: number, bytes: number): boolean {
     if (this.options.onBufferFull === 'dropNewest') return false;
     const { maxBufferedEvents, maxBufferedBytes } = this.options;
-    if (events > maxBufferedEvents || bytes > maxBufferedBytes) return false;
-    while (this.heldEvents + events > maxBufferedEvents || this.heldBytes + bytes > maxBufferedBytes) {
-      const victim = this.oldestDestination();
-      const event = victim?.shift();
-      if (!event) return false;
-      this.heldEvents--;
-      this.heldBytes -= event.bytes;
-      this.buffered -= event.count;
-      this.countDrop('overflow', event.count);
+    if (events > maxBufferedEvents || bytes + events * EVENT_MEMORY_OVERHEAD_BYTES > maxBufferedBytes)
+      return false;
+    while (!this.fits(events, bytes)) {
+      const pieces = this.oldestDestination()?.shiftMessage() ?? [];
+      if (pieces.length === 0) return false;
+      const weight = weightOf(pieces);
+      for (const event of pieces) {
+        this.heldEvents--;
+        this.heldBytes -= event.bytes;
+      }
+      this.buffered -= weight;
+      this.countDrop('overflow', weight);
     }
     return true;
   }
@@ -509,6 +532,11 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     for (let i = 0; i < count; i++) {
       const destination = this.destinations[(this.cursor + i) % count] as DestinationState;
       if (destination.active >= perStreamConcurrency) continue;
+      // A batch that goes on with a split message waits for the requests before it, so that a
+      // retry of an earlier piece cannot land after a later one: the pieces share a timestamp,
+      // and only arrival order keeps them in order.
+      const carried = destination.carry[0];
+      if (carried !== undefined && destination.active > 0 && carried.events[0]?.count === 0) continue;
       if (
         destination.carry.length > 0 ||
         (destination.heldEvents > 0 &&
@@ -671,7 +699,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       events: events + (previous?.events ?? 0),
       repeated: previous?.repeated ?? 0,
       detail: errorDetail(error),
-      cause: error,
+      cause: sanitizedCause(error),
     });
     if (this.listenerCount('error') > 0) this.emit('error', deliveryError);
     else process.emitWarning(deliveryError.message, { code: deliveryError.code });
@@ -701,6 +729,34 @@ function safeTimestamp(value: unknown, now: () => number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * A copy of the SDK's error with what identifies it (name, message, code, HTTP status, request
+ * id) and nothing else. The original carries the raw HTTP exchange (`$response`), whose request
+ * headers hold the session token and the signature: it must not travel with our errors.
+ */
+function sanitizedCause(error: unknown): Error {
+  const copy = new Error(errorDetail(error));
+  copy.name = errorName(error);
+  copy.stack = `${copy.name}: ${copy.message}`;
+  const source = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown };
+  };
+  const extra: Record<string, unknown> = {};
+  if (typeof source.code === 'string') extra.code = source.code;
+  if (typeof source.$fault === 'string') extra.$fault = source.$fault;
+  const metadata = source.$metadata;
+  if (metadata && typeof metadata === 'object') {
+    extra.$metadata = {
+      httpStatusCode: typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined,
+      requestId: typeof metadata.requestId === 'string' ? metadata.requestId : undefined,
+      attempts: typeof metadata.attempts === 'number' ? metadata.attempts : undefined,
+    };
+  }
+  return Object.assign(copy, extra);
 }
 
 /** The AWS error's own message, shortened; it names what went wrong and never holds our data. */

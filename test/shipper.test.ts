@@ -46,8 +46,15 @@ function makeShipper(options: Partial<LogShipperOptions> = {}): LogShipper {
   return shipper;
 }
 
+/** What each PutLogEvents carried, as the SDK serializes it (the model's members only). */
 function putInputs(): PutLogEventsCommandInput[] {
-  return cwl.commandCalls(PutLogEventsCommand).map((call) => call.args[0].input);
+  return cwl.commandCalls(PutLogEventsCommand).map((call) => {
+    const input = call.args[0].input;
+    return {
+      ...input,
+      logEvents: input.logEvents?.map(({ timestamp, message }) => ({ timestamp, message })),
+    };
+  });
 }
 
 function sentMessages(): string[] {
@@ -441,6 +448,58 @@ describe('LogShipper — concurrency', () => {
     await flushing;
     expect(expectBalanced(shipper).sent).toBe(10);
   });
+
+  it('sends the pieces of a split message one after another, so a retry cannot reorder them', async () => {
+    // Prepare: the first request is throttled once; every piece fills a request of its own.
+    const stored: string[] = [];
+    let calls = 0;
+    cwl.on(PutLogEventsCommand).callsFake(async (input: PutLogEventsCommandInput) => {
+      if (calls++ === 0) throw throttled();
+      for (const event of input.logEvents ?? []) stored.push(event.message as string);
+      return {};
+    });
+    const shipper = makeShipper({
+      maxEventBytes: 1_024,
+      maxBatchBytes: 1_024,
+      oversizedEvents: 'split',
+      perStreamConcurrency: 4,
+    });
+    const long = `${'a'.repeat(1_000)}${'b'.repeat(1_000)}${'c'.repeat(500)}`;
+    // Act
+    shipper.log(long);
+    shipper.log('after');
+    const flushing = shipper.flush();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await flushing;
+    // Assess
+    expect(stored.slice(0, 3).join('')).toBe(long);
+    expect(stored.slice(3)).toEqual(['after']);
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 2, retries: 1 });
+  });
+
+  it('prints no listener-leak warning when many requests wait on the shared abort signal', async () => {
+    // Prepare
+    const probe = instrument();
+    const shipper = makeShipper({ concurrency: 50, perStreamConcurrency: 50, maxBatchEvents: 1 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    // Act
+    try {
+      for (let i = 0; i < 50; i++) shipper.log(`x${i}`);
+      const flushing = shipper.flush();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(probe.peak()).toBe(50);
+      await vi.advanceTimersByTimeAsync(100);
+      await flushing;
+      await new Promise((r) => process.nextTick(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // Assess
+    expect(warnings.map((w) => w.name)).toEqual([]);
+    expect(expectBalanced(shipper).sent).toBe(50);
+  });
 });
 
 describe('LogShipper — buffer bounds', () => {
@@ -479,7 +538,7 @@ describe('LogShipper — buffer bounds', () => {
     expect(sentMessages()).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
   });
 
-  it('bounds bytes as well as events', () => {
+  it('bounds memory, counting 120 bytes of bookkeeping per event, as well as events', () => {
     const shipper = makeShipper({
       maxBufferedBytes: 10_000,
       maxEventBytes: 2_000,
@@ -487,14 +546,63 @@ describe('LogShipper — buffer bounds', () => {
     });
     for (let i = 0; i < 30; i++) shipper.log('x'.repeat(1_000));
     const stats = expectBalanced(shipper);
-    expect(stats.buffered).toBe(10);
-    expect(stats.dropped.overflow).toBe(20);
+    expect(stats.buffered).toBe(8); // 8 × 1,120 = 8,960 fits; a ninth would make 10,080
+    expect(stats.dropped.overflow).toBe(22);
   });
 
   it('returns false from log() past the high-water mark', () => {
     const shipper = makeShipper({ maxBufferedEvents: 10, highWaterMark: 0.5, flushIntervalMs: 3_600_000 });
     const results = Array.from({ length: 6 }, (_, i) => shipper.log(`m${i}`));
     expect(results).toEqual([true, true, true, true, false, false]);
+  });
+
+  it('takes the rest of a split message with its first piece, so overflow cannot drop it uncounted', async () => {
+    // Prepare: one request at a time, each holding one piece; the endpoint hangs.
+    const shipper = makeShipper({
+      maxEventBytes: 1_024,
+      maxBatchBytes: 1_024,
+      oversizedEvents: 'split',
+      maxBufferedEvents: 4,
+      concurrency: 1,
+      flushIntervalMs: 3_600_000,
+    });
+    const held: (() => void)[] = [];
+    cwl
+      .on(PutLogEventsCommand)
+      .callsFake(() => new Promise<object>((resolve) => held.push(() => resolve({}))));
+    const long = `${'a'.repeat(1_000)}${'b'.repeat(1_000)}${'c'.repeat(500)}`;
+    shipper.log(long);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(held).toHaveLength(1); // the first piece is in flight
+    // Act: four more events fill the buffer to its bound.
+    for (let i = 0; i < 4; i++) shipper.log(`m${i}`);
+    cwl.on(PutLogEventsCommand).resolves({});
+    for (const release of held) release();
+    await shipper.flush();
+    // Assess: every piece arrived, and nothing was dropped.
+    expect(sentMessages().slice(0, 3).join('')).toBe(long);
+    expect(sentMessages().slice(3)).toEqual(['m0', 'm1', 'm2', 'm3']);
+    expect(expectBalanced(shipper)).toMatchObject({ logged: 5, sent: 5, split: 1 });
+    expect(shipper.stats().dropped.overflow).toBe(0);
+  });
+
+  it('drops a split message whole when overflow drops its first piece', async () => {
+    // Prepare
+    const shipper = makeShipper({
+      maxEventBytes: 1_024,
+      oversizedEvents: 'split',
+      maxBufferedEvents: 3,
+      flushIntervalMs: 3_600_000,
+    });
+    shipper.log('x'.repeat(2_500)); // three pieces: the buffer is full
+    // Act
+    shipper.log('newer');
+    cwl.on(PutLogEventsCommand).resolves({});
+    await shipper.flush();
+    // Assess: no fragment of the dropped message is sent.
+    expect(sentMessages()).toEqual(['newer']);
+    expect(expectBalanced(shipper)).toMatchObject({ logged: 2, sent: 1, buffered: 0 });
+    expect(shipper.stats().dropped.overflow).toBe(1);
   });
 });
 

@@ -1,0 +1,127 @@
+import { CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cleanUp,
+  clientFor,
+  createGroup,
+  expectSettled,
+  FAST_RETRY,
+  GROUP,
+  seqOf,
+  shipperFor,
+  startEndpoint,
+  watchWarnings,
+} from './helpers.js';
+
+afterEach(cleanUp);
+
+describe('end to end — faults', () => {
+  it('delivers every event through 30% throttling, 10% 503s and 2% connection resets', async () => {
+    // Prepare
+    // With the streams made up front, the seed alone decides which requests fail: 3 of the resets
+    // with seed 1 come after the events were stored.
+    const cwl = await startEndpoint({
+      seed: 1,
+      faults: { throttleRate: 0.3, unavailableRate: 0.1, resetRate: 0.02 },
+    });
+    await createGroup(cwl);
+    const streams = ['a', 'b', 'c', 'd'];
+    // Created up front: which requests get a fault then depends on the seed alone, not on how many
+    // requests raced to find a stream missing.
+    const client = clientFor(cwl);
+    for (const logStreamName of streams) {
+      await client.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName }));
+    }
+    // Its own client, from clientConfig; no `error` listener: a DeliveryError would become a warning.
+    const shipper = shipperFor(cwl, { maxBatchEvents: 250, retry: FAST_RETRY });
+    const warnings = watchWarnings();
+    const total = 40_000;
+    const t = Date.now();
+
+    // Act
+    for (let i = 0; i < total; i++) {
+      shipper.log({ message: `#${i} payload`, timestamp: t + i }, { logStreamName: streams[i % 4] });
+    }
+    const closed = await shipper.close();
+
+    // Assess
+    expect(closed).toEqual({ complete: true, dropped: 0 });
+    const { stats, local } = expectSettled(shipper, cwl);
+    const { faults } = local;
+    expect(faults.throttled).toBeGreaterThan(0);
+    expect(faults.unavailable).toBeGreaterThan(0);
+    expect(faults.resetAfterStore).toBeGreaterThan(0);
+    expect(faults.reset).toBeGreaterThan(faults.resetAfterStore);
+    expect(stats).toMatchObject({ logged: total, sent: total, buffered: 0, inFlight: 0 });
+    expect(Object.values(stats.dropped).every((n) => n === 0)).toBe(true);
+    // Every failed attempt was retried once, and only faulted attempts failed.
+    expect(stats.retries).toBe(faults.throttled + faults.unavailable + faults.reset);
+    expect(local.requests.PutLogEvents).toBe(stats.batches + stats.retries);
+    // Duplicates come only from the resets that happened after the events were stored.
+    expect(local.eventsAccepted - faults.eventsStoredBeforeReset).toBe(stats.sent);
+    const copies = new Map<number, number>();
+    for (const stream of streams) {
+      for (const event of cwl.events(GROUP, stream)) {
+        const seq = seqOf(event.message);
+        expect(streams[seq % 4]).toBe(stream);
+        expect(event.timestamp).toBe(t + seq);
+        copies.set(seq, (copies.get(seq) ?? 0) + 1);
+      }
+    }
+    expect(copies.size).toBe(total);
+    const duplicates = [...copies.values()].reduce((sum, n) => sum + n - 1, 0);
+    expect(duplicates).toBe(faults.eventsStoredBeforeReset);
+    // Nothing reached the host: no DeliveryError (it would be a warning here), no leak warning.
+    expect(await warnings.stop()).toEqual([]);
+  });
+
+  it('keeps the pieces of split messages in order through throttling, with requests in parallel', async () => {
+    // Prepare: messages of 2 to 3 pieces, a piece per request, 4 requests of a stream at once.
+    const cwl = await startEndpoint({ faults: { throttleRate: 0.3 } });
+    await createGroup(cwl);
+    const shipper = shipperFor(cwl, {
+      maxEventBytes: 4_096,
+      maxBatchBytes: 4_096,
+      oversizedEvents: 'split',
+      perStreamConcurrency: 4,
+      retry: FAST_RETRY,
+    });
+    const t = Date.now();
+    const logged = Array.from({ length: 200 }, (_, i) => `#${i} ${String(i % 10).repeat(5_000 + 17 * i)}`);
+
+    // Act
+    for (const [i, message] of logged.entries()) shipper.log({ message, timestamp: t + i });
+    await shipper.close();
+
+    // Assess
+    const { stats, local } = expectSettled(shipper, cwl);
+    expect(stats).toMatchObject({ sent: 200, split: 200 });
+    expect(local.faults.throttled).toBeGreaterThan(0);
+    // The pieces share their message's timestamp: only the order they are stored in joins them.
+    const joined = new Map<number, string>();
+    for (const { timestamp, message } of cwl.events(GROUP, 'default')) {
+      joined.set(timestamp - t, (joined.get(timestamp - t) ?? '') + message);
+    }
+    expect([...joined.entries()].sort(([a], [b]) => a - b).map(([, message]) => message)).toEqual(logged);
+  });
+
+  it('slows down under a requests-per-second limit and still delivers everything', async () => {
+    // Prepare
+    const cwl = await startEndpoint({ faults: { tpsLimit: 10 } });
+    await createGroup(cwl);
+    const shipper = shipperFor(cwl, { maxBatchEvents: 100, retry: FAST_RETRY });
+    const errors: unknown[] = [];
+    shipper.on('error', (error) => errors.push(error));
+
+    // Act
+    for (let i = 0; i < 1_500; i++) shipper.log(`#${i} rate limited`);
+    await shipper.close();
+
+    // Assess
+    const { stats, local } = expectSettled(shipper, cwl);
+    expect(local.faults.tpsThrottled).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ sent: 1_500, batches: 15, retries: local.faults.tpsThrottled });
+    expect(local.eventsAccepted).toBe(1_500);
+    expect(errors).toEqual([]);
+  });
+});
