@@ -3,7 +3,13 @@ import { defineConfig, type Options } from 'tsup';
 const entry = {
   index: 'src/index.ts',
   testing: 'src/testing/index.ts',
+  winston: 'src/winston.ts',
+  pino: 'src/pino.ts',
+  lambda: 'src/lambda.ts',
 };
+
+// The `cloudwatch-shipper` command: ESM only (the package is `"type": "module"`), no declarations.
+const cli = 'src/cli.ts';
 
 // p-queue and p-retry (and their own dependencies) ship as ESM only. A plain
 // `require('cloudwatch-shipper')` on Node 20 cannot load them without the
@@ -20,7 +26,10 @@ const shared: Options = {
   treeshake: true,
 };
 
+// winston-transport, pino-abstract-transport and their libraries are optional peer dependencies,
+// external in both builds (tsup keeps every dependency and peer dependency external), and only
+// the entry of their subpath imports them: `import 'cloudwatch-shipper'` never loads them.
 export default defineConfig([
-  { ...shared, format: ['esm'], clean: true },
+  { ...shared, entry: { ...entry, cli }, dts: { entry }, format: ['esm'], clean: true },
   { ...shared, format: ['cjs'], noExternal: esmOnlyDependencies },
 ]);

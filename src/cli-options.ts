@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { describeValue } from './errors.js';
+import { RETENTION_DAYS } from './limits.js';
+import type { LogShipperOptions } from './options.js';
+
+/** What the command line asks for. @internal */
+export interface CliOptions {
+  readonly shipper: LogShipperOptions;
+  /** Take each JSON line's time from its `time` or `timestamp` field. */
+  readonly json: boolean;
+  /** On SIGINT or SIGTERM, how long to keep sending before exiting. */
+  readonly closeTimeoutMs: number;
+}
+
+/** A bad command line: the message says what is wrong; the usage follows it. @internal */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage: cloudwatch-shipper --log-group-name <name> --log-stream-name <name> [options]
+
+Reads lines from standard input and sends each one as an event to CloudWatch Logs.
+Credentials and, without --region, the region come from the AWS SDK's usual sources
+(environment variables, shared config files, instance or container roles).
+
+Options:
+  --log-group-name <name>    Log group to send to (required)
+  --log-stream-name <name>   Log stream to send to, created if missing (required)
+  --region <region>          AWS region
+  --endpoint <url>           CloudWatch Logs endpoint, such as a local one for tests
+  --create-log-group         Create the log group if it is missing
+  --retention-in-days <n>    Retention of a log group it creates; older events are not sent
+  --json                     Take the time of JSON lines from their "time" or "timestamp" field
+  --close-timeout-ms <n>     On SIGINT or SIGTERM, keep sending this long before exiting
+                             (default 5000)
+  -h, --help                 Print this help and exit
+
+Exit status: 0 when every line was sent, 1 when some could not be, 2 on a bad command line,
+130 or 143 after SIGINT or SIGTERM.
+`;
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+/** Parses the arguments (without `node` and the script); `'help'` when help was asked for. */
+export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(args));
+  } catch (error) {
+    // parseArgs's own messages name the flag (`Unknown option '--x'`, `Option '--json' does not take an argument`).
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const logGroupName = required(values['log-group-name'], '--log-group-name');
+  const logStreamName = required(values['log-stream-name'], '--log-stream-name');
+
+  const clientConfig: { region?: string; endpoint?: string } = {};
+  if (values.region !== undefined) clientConfig.region = nonEmpty(values.region, '--region');
+  if (values.endpoint !== undefined) {
+    const endpoint = values.endpoint;
+    if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+      throw new UsageError(`--endpoint must be an http or https URL, got ${describeValue(endpoint)}`);
+    }
+    clientConfig.endpoint = endpoint;
+  }
+
+  let retentionInDays: number | undefined;
+  if (values['retention-in-days'] !== undefined) {
+    retentionInDays = integer(values['retention-in-days'], '--retention-in-days');
+    if (!(RETENTION_DAYS as readonly number[]).includes(retentionInDays)) {
+      throw new UsageError(`--retention-in-days must be one of ${RETENTION_DAYS.join(', ')}`);
+    }
+  }
+  const closeTimeoutMs =
+    values['close-timeout-ms'] === undefined
+      ? DEFAULT_CLOSE_TIMEOUT_MS
+      : integer(values['close-timeout-ms'], '--close-timeout-ms');
+
+  return {
+    shipper: {
+      logGroupName,
+      logStreamName,
+      clientConfig,
+      createLogGroup: values['create-log-group'] ?? false,
+      ...(retentionInDays === undefined ? {} : { retentionInDays }),
+    },
+    json: values.json ?? false,
+    closeTimeoutMs,
+  };
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'log-group-name': { type: 'string' },
+      'log-stream-name': { type: 'string' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      'create-log-group': { type: 'boolean' },
+      'retention-in-days': { type: 'string' },
+      json: { type: 'boolean' },
+      'close-timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return nonEmpty(value, flag);
+}
+
+function nonEmpty(value: string, flag: string): string {
+  if (value === '') throw new UsageError(`${flag} must not be empty`);
+  return value;
+}
+
+function integer(value: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(value)) {
+    throw new UsageError(`${flag} must be a whole number, got ${describeValue(value)}`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { recordTime } from './adapter.js';
+import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
+import { ConfigError } from './errors.js';
+import { LogShipper } from './shipper.js';
+import type { ShipperStats } from './stats.js';
+
+/*
+ * `app | cloudwatch-shipper --log-group-name G --log-stream-name S`: one event per line of
+ * standard input. Reading pauses while the shipper's buffer is past its high-water mark, so a
+ * fast producer is slowed down (the pipe fills) instead of having lines dropped.
+ */
+
+const EXIT_NOT_ALL_SENT = 1;
+const EXIT_USAGE = 2;
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+/** A line longer than this (in UTF-16 units) is cut into pieces; the shipper caps events anyway. */
+const MAX_LINE_LENGTH = 4 * 1024 * 1024;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`cloudwatch-shipper: ${message}\n`);
+  process.exit(code);
+}
+
+function start(): { options: CliOptions; shipper: LogShipper } {
+  let options: CliOptions | 'help';
+  try {
+    options = parseCliArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message}\n\n${USAGE}`, EXIT_USAGE);
+    throw error;
+  }
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  try {
+    return { options, shipper: new LogShipper(options.shipper) };
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`${error.message}\n\n${USAGE}`, EXIT_USAGE);
+    throw error;
+  }
+}
+
+function notSent(stats: ShipperStats): string | undefined {
+  const missing = stats.logged - stats.sent;
+  if (missing <= 0) return undefined;
+  const reasons = Object.entries(stats.dropped)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason}: ${count}`);
+  if (stats.buffered + stats.inFlight > 0) reasons.push(`unsent: ${stats.buffered + stats.inFlight}`);
+  return `${missing} of ${stats.logged} lines were not sent (${reasons.join(', ')})`;
+}
+
+async function main(): Promise<void> {
+  const { options, shipper } = start();
+  shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
+
+  let stopping = false;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES): void => {
+    const code = SIGNAL_EXIT_CODES[signal];
+    // A second signal: leave at once.
+    if (stopping) process.exit(code);
+    stopping = true;
+    process.stdin.pause();
+    const deadline = setTimeout(() => finish(), options.closeTimeoutMs + 100);
+    const finish = (): void => {
+      clearTimeout(deadline);
+      const report = notSent(shipper.stats());
+      if (report) process.stderr.write(`cloudwatch-shipper: ${report}\n`);
+      process.exit(code);
+    };
+    shipper.close({ timeoutMs: options.closeTimeoutMs }).then(finish, finish);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ship = (line: string): boolean => {
+    if (!options.json || line[0] !== '{') return shipper.log(line);
+    let timestamp: number | undefined;
+    try {
+      const record = JSON.parse(line) as { time?: unknown; timestamp?: unknown } | null;
+      timestamp = recordTime(record?.time ?? record?.timestamp);
+    } catch {
+      // Not JSON after all: sent as it is, stamped now.
+    }
+    return shipper.log({ message: line, timestamp });
+  };
+
+  process.stdin.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of process.stdin as AsyncIterable<string>) {
+    if (stopping) break;
+    let from = 0;
+    let text = rest + chunk;
+    let ready = true;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
+      const line = text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end);
+      // CloudWatch Logs refuses empty messages; an empty line carries nothing to send.
+      if (line !== '') ready = ship(line) && ready;
+      from = end + 1;
+    }
+    text = text.slice(from);
+    while (text.length > MAX_LINE_LENGTH) {
+      ready = ship(text.slice(0, MAX_LINE_LENGTH)) && ready;
+      text = text.slice(MAX_LINE_LENGTH);
+    }
+    rest = text;
+    // Past the high-water mark: stop reading until what is buffered is sent.
+    if (!ready) await shipper.flush();
+  }
+  if (stopping) return;
+  const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (last !== '') ship(last);
+
+  await shipper.close();
+  const report = notSent(shipper.stats());
+  if (report) {
+    process.stderr.write(`cloudwatch-shipper: ${report}\n`);
+    process.exitCode = EXIT_NOT_ALL_SENT;
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+main().catch((error: unknown) => {
+  fail(error instanceof Error ? error.message : String(error), EXIT_NOT_ALL_SENT);
+});

@@ -1,0 +1,241 @@
+import { resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseCliArgs, UsageError } from '../src/cli-options.js';
+import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
+import { endpointEnv, root, run } from './support/child.js';
+
+// The command as built (npm test builds before it tests): dist/cli.js.
+const cli = resolve(root, 'dist/cli.js');
+const GROUP = '/test/cli';
+const STREAM = 'pipe-1';
+
+function lines(count: number, prefix = 'line'): string {
+  let text = '';
+  for (let i = 0; i < count; i++) text += `${prefix} ${i}\n`;
+  return text;
+}
+
+describe('cloudwatch-shipper — the command line', () => {
+  it('reads every flag', () => {
+    expect(
+      parseCliArgs([
+        '--log-group-name',
+        '/g',
+        '--log-stream-name=s',
+        '--region',
+        'eu-west-1',
+        '--endpoint',
+        'http://127.0.0.1:4566',
+        '--create-log-group',
+        '--retention-in-days',
+        '14',
+        '--json',
+        '--close-timeout-ms',
+        '250',
+      ]),
+    ).toEqual({
+      shipper: {
+        logGroupName: '/g',
+        logStreamName: 's',
+        clientConfig: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566' },
+        createLogGroup: true,
+        retentionInDays: 14,
+      },
+      json: true,
+      closeTimeoutMs: 250,
+    });
+  });
+
+  it('has defaults for everything but the group and the stream', () => {
+    expect(parseCliArgs(['--log-group-name', '/g', '--log-stream-name', 's'])).toEqual({
+      shipper: { logGroupName: '/g', logStreamName: 's', clientConfig: {}, createLogGroup: false },
+      json: false,
+      closeTimeoutMs: 5000,
+    });
+    expect(parseCliArgs(['-h'])).toBe('help');
+  });
+
+  it.each([
+    [['--log-stream-name', 's'], /--log-group-name is required/],
+    [['--log-group-name', '/g'], /--log-stream-name is required/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--bogus'], /Unknown option '--bogus'/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', 'extra'], /positional/],
+    [['--log-group-name', '/g', '--log-stream-name'], /argument missing/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--json=yes'], /does not take an argument/],
+    [['--log-group-name', '', '--log-stream-name', 's'], /--log-group-name must not be empty/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--retention-in-days', '2'], /one of 1, 3, 5/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--retention-in-days', '7d'], /whole number/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--endpoint', 'localhost:1'], /http or https URL/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--close-timeout-ms=-1'], /whole number/],
+  ])('refuses %j', (args, message) => {
+    expect(() => parseCliArgs(args)).toThrow(UsageError);
+    expect(() => parseCliArgs(args)).toThrow(message);
+  });
+});
+
+describe('cloudwatch-shipper — the command in a pipe', () => {
+  let cwl: LocalCloudWatchLogs;
+
+  beforeEach(async () => {
+    cwl = await startLocalCloudWatchLogs();
+  });
+
+  afterEach(async () => {
+    await cwl.close();
+  });
+
+  const args = (...more: string[]) => [
+    cli,
+    '--log-group-name',
+    GROUP,
+    '--log-stream-name',
+    STREAM,
+    '--endpoint',
+    cwl.endpoint,
+    '--create-log-group',
+    ...more,
+  ];
+  const messages = () => cwl.events(GROUP, STREAM).map((e) => e.message);
+
+  it('ships 100,000 lines, every one of them, and exits 0 at the end of input', async () => {
+    // Act
+    const child = await run({ args: args(), env: endpointEnv(cwl), input: lines(100_000) });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    // Batches go out concurrently, so they may arrive in any order: compare as sets.
+    const got = messages();
+    expect(got).toHaveLength(100_000);
+    expect(new Set(got)).toEqual(new Set(lines(100_000).trimEnd().split('\n')));
+  });
+
+  it('slows a fast producer down instead of dropping lines when the endpoint is slow', async () => {
+    // Prepare: more lines than the buffer holds (100,000 events), faster than the endpoint takes them.
+    cwl.setFaults({ latencyMs: 150 });
+    // Act
+    const child = await run({ args: args(), env: endpointEnv(cwl), input: lines(250_000, 'l') });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    const got = messages();
+    expect(got).toHaveLength(250_000);
+    expect(new Set(got)).toEqual(new Set(lines(250_000, 'l').trimEnd().split('\n')));
+  });
+
+  it('takes the time of JSON lines from "time" or "timestamp" with --json, and stamps the rest now', async () => {
+    // Prepare
+    const t = Date.now() - 60_000;
+    const input = [
+      JSON.stringify({ time: t, msg: 'epoch' }),
+      JSON.stringify({ timestamp: new Date(t + 1).toISOString(), msg: 'iso' }),
+      JSON.stringify({ time: 'yesterday-ish', msg: 'unreadable' }),
+      '{ not json',
+      'plain',
+      '',
+      'crlf\r',
+      'no newline at the end',
+    ].join('\n');
+    const before = Date.now();
+    // Act
+    const child = await run({ args: args('--json'), env: endpointEnv(cwl), input });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    const events = cwl.events(GROUP, STREAM);
+    expect(events.map((e) => e.message).sort()).toEqual(
+      [
+        JSON.stringify({ time: t, msg: 'epoch' }),
+        JSON.stringify({ timestamp: new Date(t + 1).toISOString(), msg: 'iso' }),
+        JSON.stringify({ time: 'yesterday-ish', msg: 'unreadable' }),
+        '{ not json',
+        'plain',
+        'crlf',
+        'no newline at the end',
+      ].sort(),
+    );
+    const timeOf = (fragment: string) => events.find((e) => e.message.includes(fragment))?.timestamp;
+    expect(timeOf('epoch')).toBe(t);
+    expect(timeOf('"iso"')).toBe(t + 1);
+    for (const fragment of ['unreadable', 'not json', 'plain', 'crlf']) {
+      expect(timeOf(fragment)).toBeGreaterThanOrEqual(before);
+    }
+  });
+
+  it('prints the usage and exits 2 on a bad flag, sending nothing', async () => {
+    const child = await run({ args: [cli, '--log-group-name', GROUP, '--nope'], env: endpointEnv(cwl) });
+    expect(child.code).toBe(2);
+    expect(child.stdout).toBe('');
+    expect(child.stderr).toMatch(/^cloudwatch-shipper: Unknown option '--nope'/);
+    expect(child.stderr).toMatch(/Usage: cloudwatch-shipper --log-group-name <name>/);
+    expect(cwl.stats().requests).toEqual({});
+  });
+
+  it('exits 2 on a name CloudWatch Logs would refuse', async () => {
+    const child = await run({
+      args: [cli, '--log-group-name', 'bad name!', '--log-stream-name', 's'],
+      env: endpointEnv(cwl),
+    });
+    expect(child.code).toBe(2);
+    expect(child.stderr).toMatch(/logGroupName/);
+  });
+
+  it('reports the lines it could not send and exits 1', async () => {
+    // Prepare: without --create-log-group, a missing group is an error.
+    const input = lines(10);
+    // Act
+    const child = await run({
+      args: [cli, '--log-group-name', GROUP, '--log-stream-name', STREAM, '--endpoint', cwl.endpoint],
+      env: endpointEnv(cwl),
+      input,
+    });
+    // Assess
+    expect(child.code).toBe(1);
+    expect(child.stderr).toMatch(/ResourceNotFoundException/);
+    expect(child.stderr).toMatch(/10 of 10 lines were not sent \(rejected: 10\)/);
+    expect(child.stderr).not.toMatch(/line 3/);
+  });
+
+  it('sends what it read and exits 143 on SIGTERM, with the input still open', async () => {
+    // Prepare: a slow endpoint, so that a full batch is in flight when the signal comes.
+    cwl.setFaults({ latencyMs: 200 });
+    // Act
+    const child = await run({
+      args: args(),
+      env: endpointEnv(cwl),
+      timeoutMs: 20_000,
+      started: (shipperProcess) => {
+        shipperProcess.stdin?.write(lines(10_000));
+        // The first request shows the batch was read; the signal comes while it is in flight.
+        vi.waitFor(() => expect(cwl.stats().requests.PutLogEvents).toBeGreaterThanOrEqual(1), {
+          timeout: 10_000,
+          interval: 10,
+        }).then(() => shipperProcess.kill('SIGTERM'));
+      },
+    });
+    // Assess
+    expect(child.code).toBe(143);
+    expect(child.stderr).toBe('');
+    expect(messages()).toHaveLength(10_000);
+  });
+
+  it('gives up at --close-timeout-ms after SIGINT when the endpoint is down, and says what was lost', async () => {
+    cwl.setFaults({ downForMs: 60_000 });
+    const started = Date.now();
+    const child = await run({
+      args: args('--close-timeout-ms', '300'),
+      env: endpointEnv(cwl),
+      timeoutMs: 20_000,
+      started: (shipperProcess) => {
+        shipperProcess.stdin?.write(lines(10_000));
+        vi.waitFor(() => expect(cwl.stats().faults.down).toBeGreaterThanOrEqual(1), {
+          timeout: 10_000,
+          interval: 10,
+        }).then(() => shipperProcess.kill('SIGINT'));
+      },
+    });
+    expect(child.code).toBe(130);
+    expect(child.stderr).toMatch(/10000 of 10000 lines were not sent \(.*closed: 10000/);
+    // Bounded by the flag, not by the five minutes a batch may be retried.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -1,0 +1,172 @@
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CloudWatchPinoStream, cloudWatchTransport, type PinoTransportOptions } from '../src/pino.js';
+import { LogShipper } from '../src/shipper.js';
+import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
+import { endpointEnv, root, run } from './support/child.js';
+
+const GROUP = '/test/pino';
+const STREAM = 'app-1';
+
+let cwl: LocalCloudWatchLogs;
+const cleanup: (() => unknown)[] = [];
+
+beforeEach(async () => {
+  cwl = await startLocalCloudWatchLogs();
+});
+
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+  await cwl.close();
+});
+
+function makeStream(options: Partial<PinoTransportOptions> = {}): CloudWatchPinoStream {
+  const stream = cloudWatchTransport({
+    logGroupName: GROUP,
+    logStreamName: STREAM,
+    clientConfig: cwl.clientConfig(),
+    createLogGroup: true,
+    exitFlushTimeoutMs: 0,
+    ...options,
+  } as PinoTransportOptions);
+  cleanup.push(() => ended(stream));
+  return stream;
+}
+
+/** Ends the stream and resolves once its close (which closes or flushes the shipper) is done. */
+function ended(stream: CloudWatchPinoStream): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (stream.destroyed) resolvePromise();
+    else stream.once('close', resolvePromise).end();
+  });
+}
+
+/** A destination that passes what pino writes on to `stream` and keeps a copy of each line. */
+function tee(stream: CloudWatchPinoStream): { destination: { write(line: string): void }; lines: string[] } {
+  const lines: string[] = [];
+  return {
+    destination: {
+      write(line: string) {
+        lines.push(line.replace(/\n$/, ''));
+        stream.write(line);
+      },
+    },
+    lines,
+  };
+}
+
+function events() {
+  return cwl.events(GROUP, STREAM);
+}
+
+describe('cloudwatch-shipper/pino — in the main thread', () => {
+  it('sends each line exactly as pino wrote it, timestamped with its time', async () => {
+    // Prepare
+    const stream = makeStream();
+    const copy = tee(stream);
+    const logger = pino({}, copy.destination);
+    // Act
+    logger.info({ user: 'ada' }, 'signed in');
+    logger.child({ requestId: 'r-1' }).warn('slow');
+    logger.error(new Error('failed'));
+    await ended(stream);
+    // Assess
+    expect(copy.lines).toHaveLength(3);
+    expect(events().map((e) => e.message)).toEqual(copy.lines);
+    for (const event of events()) expect(event.timestamp).toBe(JSON.parse(event.message).time);
+    expect(JSON.parse(events()[2]?.message ?? '{}').err.stack).toMatch(/^Error: failed\n/);
+  });
+
+  it('reads ISO times and the seconds of unixTime, and stamps now when there is no time', async () => {
+    const iso = makeStream({ logStreamName: 'iso' });
+    const unix = makeStream({ logStreamName: 'unix' });
+    const none = makeStream({ logStreamName: 'none' });
+    const before = Date.now();
+    pino({ timestamp: pino.stdTimeFunctions.isoTime }, iso).info('iso');
+    pino({ timestamp: pino.stdTimeFunctions.unixTime }, unix).info('unix');
+    pino({ timestamp: false }, none).info('none');
+    await Promise.all([ended(iso), ended(unix), ended(none)]);
+    const after = Date.now();
+    const [isoEvent] = cwl.events(GROUP, 'iso');
+    expect(isoEvent?.timestamp).toBe(Date.parse(JSON.parse(isoEvent?.message ?? '{}').time));
+    const [unixEvent] = cwl.events(GROUP, 'unix');
+    expect(unixEvent?.timestamp).toBe(JSON.parse(unixEvent?.message ?? '{}').time * 1000);
+    const [noneEvent] = cwl.events(GROUP, 'none');
+    expect(noneEvent?.timestamp).toBeGreaterThanOrEqual(before);
+    expect(noneEvent?.timestamp).toBeLessThanOrEqual(after);
+  });
+
+  it('sends a line that is not JSON as it is', async () => {
+    const stream = makeStream();
+    stream.write('plain text\n');
+    stream.write('\n');
+    stream.write('42\n');
+    await ended(stream);
+    expect(events().map((e) => e.message)).toEqual(['plain text', '42']);
+  });
+
+  it('calls back from logger.flush() once the lines are delivered', async () => {
+    // Prepare: a slow endpoint, so that nothing could have arrived without waiting for it.
+    cwl.setFaults({ latencyMs: 100 });
+    const stream = makeStream();
+    const logger = pino(stream);
+    for (let i = 0; i < 500; i++) logger.info(`line ${i}`);
+    // Act
+    await new Promise<void>((resolvePromise, reject) =>
+      logger.flush((error) => (error ? reject(error) : resolvePromise())),
+    );
+    // Assess
+    expect(events()).toHaveLength(500);
+  });
+
+  it('flushes, and leaves open, a shipper it was given', async () => {
+    const shipper = new LogShipper({
+      logGroupName: GROUP,
+      logStreamName: STREAM,
+      clientConfig: cwl.clientConfig(),
+      createLogGroup: true,
+    });
+    cleanup.push(() => shipper.close());
+    const stream = makeStream({ shipper } as Partial<PinoTransportOptions>);
+    pino(stream).info('through pino');
+    await ended(stream);
+    shipper.log('directly');
+    await shipper.flush();
+    expect(events().map((e) => e.message)).toEqual([
+      expect.stringContaining('"msg":"through pino"'),
+      'directly',
+    ]);
+  });
+
+  it('refuses bad options', () => {
+    expect(() => cloudWatchTransport({ logGroupName: '', logStreamName: 's' })).toThrow(/logGroupName/);
+    expect(() => cloudWatchTransport({ shipper: 'x' as unknown as LogShipper })).toThrow(/`shipper`/);
+    expect(() => makeStream({ exitFlushTimeoutMs: 1.5 })).toThrow(/exitFlushTimeoutMs/);
+  });
+});
+
+describe('cloudwatch-shipper/pino — as pino.transport in a worker thread', () => {
+  const fixture = resolve(root, 'test/fixtures/pino-exit.mjs');
+  const runFixture = (mode: string, stream: string) =>
+    run({
+      args: [fixture, mode, '20000'],
+      env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: stream },
+      timeoutMs: 40_000,
+    });
+
+  it.each([
+    ['end', 'the program ends by itself'],
+    ['flush-exit', 'the program calls process.exit() from the logger.flush() callback'],
+    ['exit', 'the program calls process.exit() right after logging'],
+  ])('delivers all 20,000 lines when %s: %s', async (mode) => {
+    // Act
+    const child = await runFixture(mode, mode);
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    const got = cwl.events(GROUP, mode);
+    expect(got).toHaveLength(20_000);
+    expect(new Set(got.map((e) => JSON.parse(e.message).i)).size).toBe(20_000);
+  });
+});
