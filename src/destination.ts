@@ -1,5 +1,5 @@
 import type { Batch } from './batcher.js';
-import type { LogEvent } from './event.js';
+import type { DropReason, LogEvent } from './event.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
 import type { Destination } from './options.js';
 
@@ -40,6 +40,12 @@ export class DestinationState implements Destination {
    */
   generation = 0;
   creating: Promise<void> | undefined;
+
+  /** Drops since the last drop marker, by reason, and when the first of them happened. */
+  markerCounts: Partial<Record<DropReason, number>> = {};
+  markerTotal = 0;
+  markerSince = 0;
+  lastMarkerAt = Number.NEGATIVE_INFINITY;
 
   constructor(destination: Destination) {
     this.logGroupName = destination.logGroupName;

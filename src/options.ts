@@ -121,6 +121,13 @@ export interface LogShipperOptions {
    * @default 4
    */
   readonly perStreamConcurrency?: number;
+  /**
+   * Adapt the requests in flight to throttling: add one per round of successes, halve on a
+   * `ThrottlingException`, always within [1, `concurrency`]. `stats().concurrency` shows the limit.
+   * Off, the limit stays at `concurrency`.
+   * @default true
+   */
+  readonly adaptiveConcurrency?: boolean;
   /** Backoff and give-up time for retried requests. */
   readonly retry?: RetryOptions;
   /**
@@ -139,6 +146,27 @@ export interface LogShipperOptions {
    * @default undefined (no retention policy set; events up to 14 days old are sent)
    */
   readonly retentionInDays?: number;
+  /**
+   * After events for a stream were dropped (overflow, oversized, out of the time window, rejected,
+   * failed), write one synthetic event into that stream with the next request, such as
+   * `cloudwatch-shipper: dropped 1532 events since 2026-11-21T12:00:03.000Z (overflow 1500, tooOld 32)`;
+   * at most one per stream per `flushIntervalMs`. Markers are not counted in `logged` or `sent`
+   * (see `stats().markers`) and are never dropped in turn.
+   * @default true
+   */
+  readonly dropMarkers?: boolean;
+  /**
+   * On `beforeExit`, SIGTERM and SIGINT, flush within `exitTimeoutMs`, then let the process end as
+   * it would have (a signal is raised again once the shipper is done, unless the program listens to
+   * it itself). Meant for programs, such as the CLI; off by default for library use.
+   * @default false
+   */
+  readonly flushOnExit?: boolean;
+  /**
+   * How long `flushOnExit` may delay the end of the process.
+   * @default 5000
+   */
+  readonly exitTimeoutMs?: number;
   /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
@@ -165,6 +193,10 @@ export interface ResolvedOptions {
   readonly flushIntervalMs: number;
   readonly concurrency: number;
   readonly perStreamConcurrency: number;
+  readonly adaptiveConcurrency: boolean;
+  readonly dropMarkers: boolean;
+  readonly flushOnExit: boolean;
+  readonly exitTimeoutMs: number;
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
@@ -303,6 +335,10 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
       1,
       concurrency,
     ),
+    adaptiveConcurrency: boolean('adaptiveConcurrency', options.adaptiveConcurrency, true),
+    dropMarkers: boolean('dropMarkers', options.dropMarkers, true),
+    flushOnExit: boolean('flushOnExit', options.flushOnExit, false),
+    exitTimeoutMs: integer('exitTimeoutMs', options.exitTimeoutMs, 5_000, 0, 3_600_000),
     minDelayMs,
     maxDelayMs,
     maxRetryTimeMs: integer('retry.maxRetryTimeMs', retry.maxRetryTimeMs, 300_000, 0, 7 * 24 * 3_600_000),

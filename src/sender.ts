@@ -10,6 +10,7 @@ import {
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import { type Batch, oldestAccepted } from './batcher.js';
+import { AdaptiveLimit } from './concurrency.js';
 import type { DestinationState } from './destination.js';
 import type { DropReason, LogEvent } from './event.js';
 import { EVENT_OVERHEAD_BYTES, MAX_EVENT_FUTURE_MS } from './limits.js';
@@ -32,8 +33,8 @@ export interface SenderHooks {
   failed(destination: DestinationState, reason: 'rejected' | 'failed', error: unknown, events: number): void;
   /** An attempt failed and will be retried. */
   retried(errorClass: ErrorClass): void;
-  /** A request succeeded (for adaptive concurrency). */
-  succeeded(): void;
+  /** The limit on requests in flight changed (adaptive concurrency). */
+  concurrencyChanged(): void;
 }
 
 /** Generous bound on the abort listeners one request in flight holds at a time. */
@@ -60,6 +61,9 @@ class StopRetrying extends AbortError {
 export class Sender {
   readonly queue: PQueue;
   private readonly controller = new AbortController();
+  private readonly limit: AdaptiveLimit | undefined;
+  /** Batches under way: in flight, waiting for a request slot, or in a retry's backoff. */
+  private outstanding = 0;
 
   constructor(
     private readonly client: CloudWatchLogsClient,
@@ -67,20 +71,24 @@ export class Sender {
     private readonly hooks: SenderHooks,
   ) {
     this.queue = new PQueue({ concurrency: options.concurrency });
+    this.limit = options.adaptiveConcurrency ? new AdaptiveLimit(options.concurrency) : undefined;
     // Every request in flight listens on this one signal (p-retry, our waits, the SDK's retry and
     // HTTP handler: about 2 to 5 each) and lets go when it settles. Node's default of 10 would print
     // a false leak warning on the host's stderr once 4 requests overlap; a real leak still shows.
     setMaxListeners(LISTENERS_PER_REQUEST * options.concurrency, this.controller.signal);
   }
 
-  /** Whether another request could start right now without waiting. */
+  /**
+   * Whether another batch may be taken: a request could start now, and fewer batches than
+   * `concurrency` are under way (in flight, waiting for a slot, or in a retry's backoff). Batches
+   * in backoff hold no request slot, so a throttled stream cannot hold the others up; the second
+   * bound keeps what is taken from the buffers, and so memory, bounded while the endpoint fails.
+   */
   get hasCapacity(): boolean {
-    return this.queue.pending + this.queue.size < this.queue.concurrency;
-  }
-
-  /** Requests started or waiting. */
-  get active(): number {
-    return this.queue.pending + this.queue.size;
+    return (
+      this.outstanding < this.options.concurrency &&
+      this.queue.pending + this.queue.size < this.queue.concurrency
+    );
   }
 
   /** Stops every retry wait and request in flight; their events are dropped as `closed`. */
@@ -88,16 +96,20 @@ export class Sender {
     this.controller.abort(new Error('The shipper was closed before these events could be sent'));
   }
 
-  /** Sends a batch; the promise always resolves, whatever becomes of the events. */
+  /**
+   * Sends a batch, retrying as needed; each attempt takes a request slot of the queue only while
+   * it is in flight. The promise always resolves, whatever becomes of the events.
+   */
   schedule(destination: DestinationState, batch: Batch): Promise<void> {
     destination.active++;
-    return this.queue
-      .add(() => this.send(destination, batch.events))
+    this.outstanding++;
+    return this.send(destination, batch.events)
       .catch(() => {
         // send() reports every outcome through the hooks and does not throw.
       })
       .finally(() => {
         destination.active--;
+        this.outstanding--;
       });
   }
 
@@ -106,6 +118,7 @@ export class Sender {
     const startedAt = now();
     let events = batch;
     let attempts = 0;
+    let epoch = 0;
     const signal = this.controller.signal;
     try {
       await pRetry(
@@ -113,15 +126,30 @@ export class Sender {
           attempts++;
           events = this.recheckWindow(destination, events);
           if (events.length === 0) return;
+          const attempted = events;
+          let attemptStartedAt = 0;
           let response: PutLogEventsCommandOutput;
           try {
-            response = await this.putWithCreation(destination, events, signal);
+            response = await this.queue.add(
+              async () => {
+                // Pacing waits inside the request slot (it is short, and what the slot is for);
+                // a retry's backoff waits outside it, so that it holds no other stream up.
+                if (this.limit) await sleep(this.limit.delayBeforeStart(now()), signal);
+                epoch = this.limit?.epoch ?? 0;
+                attemptStartedAt = now();
+                return this.putWithCreation(destination, attempted, signal);
+              },
+              { signal },
+            );
           } catch (error) {
             // p-retry never retries a plain TypeError; the classification decides here instead.
             throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
           }
           this.accept(destination, events, response, attempts, now() - startedAt);
-          this.hooks.succeeded();
+          if (this.limit) {
+            this.limit.succeeded(now() - attemptStartedAt, now());
+            this.applyLimit();
+          }
         },
         {
           retries: Number.POSITIVE_INFINITY,
@@ -134,6 +162,7 @@ export class Sender {
             if (errorClass === 'fatal' || signal.aborted) throw new StopRetrying('rejected', error);
             const elapsed = now() - startedAt;
             if (elapsed >= this.options.maxRetryTimeMs) throw new StopRetrying('failed', error);
+            if (errorClass === 'throttle' && this.limit?.throttled(epoch, now())) this.applyLimit();
             this.hooks.retried(errorClass);
             const delay = backoffDelay(
               attemptNumber,
@@ -156,6 +185,13 @@ export class Sender {
       this.hooks.dropped(destination, events, reason);
       this.hooks.failed(destination, reason, cause, events.length);
     }
+  }
+
+  private applyLimit(): void {
+    const limit = (this.limit as AdaptiveLimit).limit;
+    if (limit === this.queue.concurrency) return;
+    this.queue.concurrency = limit;
+    this.hooks.concurrencyChanged();
   }
 
   /** Drops what aged out of (or is not yet inside) the accepted window since the batch was made. */

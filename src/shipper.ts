@@ -11,7 +11,8 @@ import {
   toMessage,
   toTimestamp,
 } from './event.js';
-import { EVENT_OVERHEAD_BYTES } from './limits.js';
+import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
+import { EVENT_OVERHEAD_BYTES, MAX_BATCH_SPAN_MS } from './limits.js';
 import {
   type Destination,
   EVENT_MEMORY_OVERHEAD_BYTES,
@@ -121,6 +122,17 @@ export interface LogShipperEvents {
   batch: [report: BatchReport];
 }
 
+/** Drops a stream's marker reports: lost on the way, not refused at the door or at close. */
+const MARKED: Partial<Record<DropReason, true>> = {
+  overflow: true,
+  oversized: true,
+  tooOld: true,
+  tooNew: true,
+  expired: true,
+  rejected: true,
+  failed: true,
+};
+
 /** How often identical delivery errors are reported. */
 const ERROR_REPORT_INTERVAL_MS = 60_000;
 /** Longest AWS error message quoted in a DeliveryError. */
@@ -175,6 +187,10 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   private pendingDrops: Partial<DropCounts> = {};
   private readonly errorReports = new Map<string, { at: number; repeated: number; events: number }>();
   private readonly invalidDestinations = new Set<string>();
+  /** Drop markers in flight, to count the ones acknowledged; undefined when markers are off. */
+  private readonly markerEvents: WeakSet<LogEvent> | undefined;
+  private markers = 0;
+  private readonly exitHooks: ExitParticipant;
 
   constructor(options: LogShipperOptions) {
     super();
@@ -197,9 +213,19 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     this.highWaterEvents = Math.ceil(this.options.maxBufferedEvents * this.options.highWaterMark);
     this.highWaterBytes = Math.ceil(this.options.maxBufferedBytes * this.options.highWaterMark);
     this.maxMessageBytes = this.options.maxEventBytes - EVENT_OVERHEAD_BYTES;
+    this.markerEvents = this.options.dropMarkers ? new WeakSet() : undefined;
+    this.exitHooks = {
+      pending: () => this.buffered + this.inFlight,
+      flush: (wait) => this.flush(wait),
+      close: (wait) => this.close(wait),
+      exitTimeoutMs: this.options.exitTimeoutMs,
+    };
     this.sender = new Sender(this.client, this.options, {
       sent: (destination, events, bytes, attempts, durationMs) => {
         const weight = weightOf(events);
+        if (this.markerEvents !== undefined && weight < events.length) {
+          for (const event of events) if (event.count === 0 && this.markerEvents.has(event)) this.markers++;
+        }
         this.inFlight -= weight;
         this.sent += weight;
         this.batches++;
@@ -215,21 +241,22 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
           });
         }
       },
-      dropped: (_destination, events, reason) => {
+      dropped: (destination, events, reason) => {
         const weight = weightOf(events);
         this.inFlight -= weight;
-        this.countDrop(reason, weight);
+        this.countDrop(reason, weight, destination);
       },
       failed: (destination, reason, error, events) => this.reportError(destination, reason, error, events),
       retried: () => {
         this.retries++;
       },
-      succeeded: () => {},
+      concurrencyChanged: () => this.schedulePump(),
     });
     this.sender.queue.on('next', () => this.pump());
     this.defaultDestination = this.addDestination(this.options.destination);
     this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs);
     this.timer.unref();
+    if (this.options.flushOnExit) registerForExit(this.exitHooks);
   }
 
   /**
@@ -296,6 +323,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     if (!this.closing) {
       this.closed = true;
       clearInterval(this.timer);
+      unregisterForExit(this.exitHooks);
       this.closing = this.shutDown(options);
     }
     return this.closing;
@@ -314,6 +342,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       dropped: { ...this.dropped },
       truncated: this.truncated,
       split: this.splitCount,
+      markers: this.markers,
       concurrency: this.sender.queue.concurrency,
     };
   }
@@ -354,7 +383,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       // The common case: room is made (or the event dropped) before the event object exists, so a
       // buffer that is full costs no allocation per dropped event.
       if (!this.fits(1, bytes) && !this.makeRoom(1, bytes)) {
-        this.countDrop('overflow', 1);
+        this.countDrop('overflow', 1, destination);
         return;
       }
       this.hold(destination, { timestamp, message: text, bytes, count: 1 });
@@ -370,7 +399,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       bytes,
     );
     if (made === undefined) {
-      this.countDrop('oversized', 1);
+      this.countDrop('oversized', 1, destination);
     } else if (Array.isArray(made)) {
       if (this.enqueue(destination, made)) this.splitCount++;
     } else if (this.enqueue(destination, [made])) {
@@ -383,7 +412,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     let bytes = 0;
     for (const piece of pieces) bytes += piece.bytes;
     if (!this.fits(pieces.length, bytes) && !this.makeRoom(pieces.length, bytes)) {
-      this.countDrop('overflow', 1);
+      this.countDrop('overflow', 1, destination);
       return false;
     }
     for (const piece of pieces) this.hold(destination, piece);
@@ -421,7 +450,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     if (events > maxBufferedEvents || bytes + events * EVENT_MEMORY_OVERHEAD_BYTES > maxBufferedBytes)
       return false;
     while (!this.fits(events, bytes)) {
-      const pieces = this.oldestDestination()?.shiftMessage() ?? [];
+      const victim = this.oldestDestination();
+      const pieces = victim?.shiftMessage() ?? [];
       if (pieces.length === 0) return false;
       const weight = weightOf(pieces);
       for (const event of pieces) {
@@ -429,7 +459,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         this.heldBytes -= event.bytes;
       }
       this.buffered -= weight;
-      this.countDrop('overflow', weight);
+      this.countDrop('overflow', weight, victim);
     }
     return true;
   }
@@ -574,11 +604,47 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     });
     for (const { event, reason } of dropped) {
       this.inFlight -= event.count;
-      this.countDrop(reason, event.count);
+      this.countDrop(reason, event.count, destination);
     }
     const first = batches.shift();
     destination.carry.push(...batches);
-    return first;
+    return first && this.withMarker(destination, first);
+  }
+
+  /**
+   * Adds a drop marker to a request for a stream that lost events since its last marker: in the
+   * request itself when it has room, else as a request of its own right after. A marker weighs 0,
+   * is never buffered (so it cannot overflow anything) and its own loss is not counted, so it
+   * cannot lead to another marker.
+   */
+  private withMarker(destination: DestinationState, batch: Batch): Batch {
+    if (this.markerEvents === undefined || destination.markerTotal === 0) return batch;
+    const now = this.options.now();
+    if (now - destination.lastMarkerAt < this.options.flushIntervalMs) return batch;
+    const parts = Object.entries(destination.markerCounts)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+    const message =
+      `cloudwatch-shipper: dropped ${destination.markerTotal} events since ` +
+      `${new Date(destination.markerSince).toISOString()} (${parts})`;
+    const marker: LogEvent = { timestamp: now, message, bytes: Buffer.byteLength(message, 'utf8'), count: 0 };
+    this.markerEvents.add(marker);
+    destination.markerCounts = {};
+    destination.markerTotal = 0;
+    destination.lastMarkerAt = now;
+    const size = marker.bytes + EVENT_OVERHEAD_BYTES;
+    const first = batch.events[0] as LogEvent;
+    const last = batch.events[batch.events.length - 1] as LogEvent;
+    if (
+      batch.events.length < this.options.maxBatchEvents &&
+      batch.bytes + size <= this.options.maxBatchBytes &&
+      now >= last.timestamp &&
+      now - first.timestamp < MAX_BATCH_SPAN_MS
+    ) {
+      return { events: [...batch.events, marker], bytes: batch.bytes + size };
+    }
+    destination.carry.unshift({ events: [marker], bytes: size });
+    return batch;
   }
 
   private tick(): void {
@@ -663,9 +729,14 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
 
   // ---- Reporting -----------------------------------------------------------------------------
 
-  private countDrop(reason: DropReason, weight: number): void {
+  private countDrop(reason: DropReason, weight: number, destination?: DestinationState): void {
     this.dropped[reason] += weight;
     this.pendingDrops[reason] = (this.pendingDrops[reason] ?? 0) + weight;
+    if (destination !== undefined && weight > 0 && this.markerEvents !== undefined && MARKED[reason]) {
+      if (destination.markerTotal === 0) destination.markerSince = this.options.now();
+      destination.markerTotal += weight;
+      destination.markerCounts[reason] = (destination.markerCounts[reason] ?? 0) + weight;
+    }
   }
 
   private reportDrops(): void {

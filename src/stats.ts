@@ -28,7 +28,9 @@ export interface ShipperStats {
   truncated: number;
   /** Events shipped in several pieces. */
   split: number;
-  /** Requests allowed in flight right now. */
+  /** Drop markers written into streams (acknowledged); not counted in `logged` or `sent`. */
+  markers: number;
+  /** Requests allowed in flight right now (adaptive concurrency moves it within [1, `concurrency`]). */
   concurrency: number;
 }
 

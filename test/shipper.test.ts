@@ -530,6 +530,7 @@ describe('LogShipper — buffer bounds', () => {
       maxBufferedEvents: 100,
       onBufferFull: 'dropNewest',
       flushIntervalMs: 3_600_000,
+      dropMarkers: false,
     });
     for (let i = 0; i < 150; i++) shipper.log(`m${i}`);
     expect(expectBalanced(shipper).dropped.overflow).toBe(50);
@@ -593,6 +594,7 @@ describe('LogShipper — buffer bounds', () => {
       oversizedEvents: 'split',
       maxBufferedEvents: 3,
       flushIntervalMs: 3_600_000,
+      dropMarkers: false,
     });
     shipper.log('x'.repeat(2_500)); // three pieces: the buffer is full
     // Act
@@ -734,5 +736,117 @@ describe('LogShipper — lifecycle', () => {
     const client = (shipper as unknown as { client: CloudWatchLogsClient }).client;
     expect(client.config.maxAttempts).toBeTypeOf('function');
     return expect((client.config.maxAttempts as () => Promise<number>)()).resolves.toBe(1);
+  });
+});
+
+describe('LogShipper — drop markers', () => {
+  const markerLines = () => sentMessages().filter((m) => m.startsWith('cloudwatch-shipper: dropped'));
+
+  it('writes one marker into the stream that lost events, with the counts by reason', async () => {
+    // Prepare: the buffer holds 5 events; 3 more overflow, 1 is too old.
+    const shipper = makeShipper({ maxBufferedEvents: 5, flushIntervalMs: 3_600_000 });
+    for (let i = 0; i < 8; i++) shipper.log({ message: `m${i}`, timestamp: T0 + i });
+    shipper.log({ message: 'ancient', timestamp: T0 - MAX_EVENT_AGE_MS - 1 });
+    // Act
+    await shipper.flush();
+    // Assess: overflow counted at log() (m0–m3), tooOld when the batch was made; one marker names both.
+    expect(markerLines()).toEqual([
+      `cloudwatch-shipper: dropped 5 events since ${new Date(T0).toISOString()} (overflow 4, tooOld 1)`,
+    ]);
+    const stats = expectBalanced(shipper);
+    expect(stats).toMatchObject({ logged: 9, sent: 4, markers: 1 });
+    expect(stats.dropped).toMatchObject({ overflow: 4, tooOld: 1 });
+  });
+
+  it('writes at most one marker per stream per flush interval, and none to other streams', async () => {
+    const shipper = makeShipper({ maxBufferedEvents: 2, flushIntervalMs: 1_000 });
+    for (let i = 0; i < 5; i++) shipper.log(`a${i}`);
+    shipper.log('clean', { logStreamName: 'other' });
+    await shipper.flush();
+    for (let i = 0; i < 5; i++) shipper.log(`b${i}`);
+    await shipper.flush();
+    expect(markerLines()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    shipper.log('c');
+    await shipper.flush();
+    // The buffer bound is global: 'clean' for the other stream pushed out a fourth 'a'.
+    expect(markerLines()).toEqual([
+      expect.stringContaining('dropped 4 events'),
+      expect.stringContaining('dropped 3 events'),
+    ]);
+    const byStream = putInputs().filter((i) => i.logStreamName === 'other');
+    expect(byStream.flatMap((i) => i.logEvents?.map((e) => e.message))).toEqual(['clean']);
+    expect(expectBalanced(shipper).markers).toBe(2);
+  });
+
+  it('does not count a marker that is rejected, nor mark its loss', async () => {
+    const shipper = makeShipper({ maxBufferedEvents: 1, flushIntervalMs: 1 });
+    shipper.on('error', () => {});
+    shipper.log('first');
+    shipper.log('second'); // overflows 'first'
+    cwl.on(PutLogEventsCommand).rejects(new InvalidParameterException({ message: 'no', $metadata: {} }));
+    await shipper.flush();
+    const after = expectBalanced(shipper);
+    expect(after).toMatchObject({ logged: 2, sent: 0, markers: 0 });
+    expect(after.dropped).toMatchObject({ overflow: 1, rejected: 1 });
+    // The rejected batch (second + marker) leaves a marker for 'rejected 1' only.
+    cwl.on(PutLogEventsCommand).resolves({});
+    await vi.advanceTimersByTimeAsync(5);
+    shipper.log('third');
+    await shipper.flush();
+    expect(markerLines().at(-1)).toContain('(rejected 1)');
+  });
+
+  it('writes no marker when turned off', async () => {
+    const shipper = makeShipper({ maxBufferedEvents: 1, dropMarkers: false });
+    shipper.log('a');
+    shipper.log('b');
+    await shipper.flush();
+    expect(markerLines()).toEqual([]);
+  });
+});
+
+describe('LogShipper — adaptive concurrency', () => {
+  it('halves the requests in flight on throttling and grows back on success', async () => {
+    // Prepare: every request throttled until told otherwise.
+    let throttling = true;
+    let inFlight = 0;
+    let peak = 0;
+    cwl.on(PutLogEventsCommand).callsFake(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 10));
+      inFlight--;
+      if (throttling) throw throttled();
+      return {};
+    });
+    const shipper = makeShipper({ concurrency: 8, perStreamConcurrency: 8, maxBatchEvents: 1 });
+    for (let i = 0; i < 400; i++) shipper.log(`m${i}`);
+    const flushing = shipper.flush();
+    // Act
+    await vi.advanceTimersByTimeAsync(2_000);
+    const throttled8 = shipper.stats().concurrency;
+    throttling = false;
+    let done = false;
+    void flushing.then(() => {
+      done = true;
+    });
+    for (let waited = 0; !done && waited < 300_000; waited += 1_000) await vi.advanceTimersByTimeAsync(1_000);
+    await flushing;
+    // Assess
+    expect(peak).toBe(8);
+    expect(throttled8).toBe(1);
+    expect(shipper.stats().concurrency).toBe(8);
+    expect(expectBalanced(shipper).sent).toBe(400);
+  });
+
+  it('keeps a fixed limit when turned off', async () => {
+    cwl.on(PutLogEventsCommand).rejectsOnce(throttled()).resolves({});
+    const shipper = makeShipper({ concurrency: 8, adaptiveConcurrency: false });
+    shipper.log('x');
+    const flushing = shipper.flush();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await flushing;
+    expect(shipper.stats().concurrency).toBe(8);
   });
 });

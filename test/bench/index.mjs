@@ -10,6 +10,7 @@ const sections = {
   ingest: () => import('./ingest.mjs'),
   e2e: () => import('./e2e.mjs'),
   memory: () => import('./memory.mjs'),
+  adaptive: () => import('./adaptive.mjs'),
 };
 
 const wanted = process.argv.slice(2);

@@ -73,13 +73,15 @@ export async function createGroup(cwl: LocalCloudWatchLogs, logGroupName = GROUP
 }
 
 /**
- * A shipper sending to `cwl`. By default it builds its own client from `clientConfig`; pass
- * `client` to send with one of yours. Closed by {@link cleanUp} if the test did not close it.
+ * A shipper sending to `cwl`, without drop markers unless asked. By default it builds its own
+ * client from `clientConfig`; pass `client` to send with one of yours. Closed by {@link cleanUp} if the test did not close it.
  */
 export function shipperFor(cwl: LocalCloudWatchLogs, options: Partial<LogShipperOptions> = {}): LogShipper {
   const shipper = new LogShipper({
     logGroupName: GROUP,
     logStreamName: 'default',
+    // These tests compare every stored event with what was logged; drop markers have tests of their own.
+    dropMarkers: false,
     ...(options.client === undefined ? { clientConfig: cwl.clientConfig() } : {}),
     ...options,
   });
