@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import type { LogShipperOptions } from '../../src/options.js';
 import { LogShipper } from '../../src/shipper.js';
 import type { ShipperStats } from '../../src/stats.js';
+import { mulberry32 } from '../../src/testing/faults.js';
 import {
   type LocalCloudWatchLogs,
   type LocalCloudWatchLogsOptions,
@@ -155,17 +156,8 @@ export function yieldToLoop(): Promise<void> {
   return nextTurn();
 }
 
-/** mulberry32: a small seeded generator, so every run logs the same "random" input. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A small seeded generator (the endpoint's own), so every run logs the same "random" input. */
+export const seededRandom = mulberry32;
 
 /** Fisher–Yates, in place, with the given source. */
 export function shuffle<T>(items: T[], random: () => number): T[] {
