@@ -2,6 +2,7 @@
  * `flushOnExit`: one set of process listeners, whatever the number of shippers, so that a signal
  * waits for all of them before the process ends as it would have.
  */
+import { isMainThread } from 'node:worker_threads';
 
 /** What the exit hooks need of a shipper. */
 export interface ExitParticipant {
@@ -15,8 +16,12 @@ export interface ExitParticipant {
 const participants = new Set<ExitParticipant>();
 /** Shippers already flushed once on `beforeExit`: a second round would loop on a dead endpoint. */
 const flushedBeforeExit = new WeakSet<ExitParticipant>();
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-type ExitSignal = (typeof SIGNALS)[number];
+/**
+ * Signals reach only the main thread (a worker's `process.on('SIGTERM')` never fires), and a
+ * worker must not re-raise one: that would end the whole process.
+ */
+const SIGNALS = isMainThread ? (['SIGTERM', 'SIGINT'] as const) : [];
+export type ExitSignal = 'SIGTERM' | 'SIGINT';
 let installed = false;
 
 function onBeforeExit(): void {
@@ -40,8 +45,16 @@ function onSignal(signal: ExitSignal): void {
     participant.close({ timeoutMs: participant.exitTimeoutMs }),
   );
   participants.clear();
-  void Promise.allSettled(closing).then(() => {
-    // Re-raise the signal for its default action, unless the program handles it itself.
+  void Promise.allSettled(closing).then(() => reraise(signal));
+}
+
+/**
+ * Raises `signal` again for its default action (the process ends by it), unless the program
+ * listens to it itself. It waits a turn of the event loop first, so that whatever else awaited
+ * the shutdown (a report on standard error, say) runs before the process ends.
+ */
+export function reraise(signal: ExitSignal): void {
+  setImmediate(() => {
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   });
 }

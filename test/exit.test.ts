@@ -104,4 +104,26 @@ describe('flushOnExit', () => {
     expect(code).toBe(7);
     expect(cwl.events('/exit', 's')).toHaveLength(10);
   });
+
+  it('listens to no signal in a worker thread, where none arrives and re-raising one would end the process', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    // Act: a worker makes a shipper with flushOnExit and reports the listeners it finds.
+    const proc = startChild(
+      cwl.endpoint,
+      `const { Worker } = await import('node:worker_threads');
+       const worker = new Worker(\`(async () => {
+         const { LogShipper } = await import(\${JSON.stringify(${JSON.stringify(dist)})});
+         const s = new LogShipper({ logGroupName: '/exit', logStreamName: 'w', flushOnExit: true,
+           clientConfig: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1' } });
+         const { parentPort } = await import('node:worker_threads');
+         parentPort.postMessage([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT'),
+           process.listenerCount('beforeExit')]);
+         await s.close({ timeoutMs: 0 });
+       })()\`, { eval: true });
+       worker.once('message', (counts) => { console.log(JSON.stringify(counts)); });`,
+    );
+    // Assess
+    expect(JSON.parse(await nextLine(proc))).toEqual([0, 0, 1]);
+    await exited(proc);
+  });
 });
