@@ -8,7 +8,7 @@ export interface CliOptions {
   readonly shipper: LogShipperOptions;
   /** Take each JSON line's time from its `time` or `timestamp` field. */
   readonly json: boolean;
-  /** On SIGINT or SIGTERM, how long to keep sending before exiting. */
+  /** On SIGINT or SIGTERM, how long to keep sending before exiting (the shipper's `exitTimeoutMs`). */
   readonly closeTimeoutMs: number;
 }
 
@@ -35,14 +35,17 @@ Options:
   --retention-in-days <n>    Retention of a log group it creates; older events are not sent
   --json                     Take the time of JSON lines from their "time" or "timestamp" field
   --close-timeout-ms <n>     On SIGINT or SIGTERM, keep sending this long before exiting
-                             (default 5000)
+                             (default 5000, at most 3600000)
   -h, --help                 Print this help and exit
 
-Exit status: 0 when every line was sent, 1 when some could not be, 2 on a bad command line,
-130 or 143 after SIGINT or SIGTERM.
+Exit status: 0 when every line was sent, 1 when some could not be, 2 on a bad command line.
+On SIGINT or SIGTERM it stops reading, sends what it read (for at most --close-timeout-ms),
+then ends by that signal (a shell reports 130 or 143); a second signal ends it at once.
 `;
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+/** The shipper's bound on `exitTimeoutMs`. */
+const MAX_CLOSE_TIMEOUT_MS = 3_600_000;
 
 /** Parses the arguments (without `node` and the script); `'help'` when help was asked for. */
 export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
@@ -78,6 +81,9 @@ export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
     values['close-timeout-ms'] === undefined
       ? DEFAULT_CLOSE_TIMEOUT_MS
       : integer(values['close-timeout-ms'], '--close-timeout-ms');
+  if (closeTimeoutMs > MAX_CLOSE_TIMEOUT_MS) {
+    throw new UsageError(`--close-timeout-ms must be at most ${MAX_CLOSE_TIMEOUT_MS}`);
+  }
 
   return {
     shipper: {
@@ -85,6 +91,9 @@ export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
       logStreamName,
       clientConfig,
       createLogGroup: values['create-log-group'] ?? false,
+      // A command owns its process: SIGINT and SIGTERM send what was read, then end it.
+      flushOnExit: true,
+      exitTimeoutMs: closeTimeoutMs,
       ...(retentionInDays === undefined ? {} : { retentionInDays }),
     },
     json: values.json ?? false,

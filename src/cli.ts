@@ -2,6 +2,7 @@
 import { recordTime } from './adapter.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
 import { ConfigError } from './errors.js';
+import { type ExitSignal, reraise } from './exit.js';
 import { LogShipper } from './shipper.js';
 import type { ShipperStats } from './stats.js';
 
@@ -13,7 +14,6 @@ import type { ShipperStats } from './stats.js';
 
 const EXIT_NOT_ALL_SENT = 1;
 const EXIT_USAGE = 2;
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 /** A line longer than this (in UTF-16 units) is cut into pieces; the shipper caps events anyway. */
 const MAX_LINE_LENGTH = 4 * 1024 * 1024;
 
@@ -56,20 +56,28 @@ async function main(): Promise<void> {
   const { options, shipper } = start();
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 
+  // parseCliArgs turns on `flushOnExit`: on SIGINT or SIGTERM the shipper closes within
+  // --close-timeout-ms, then the signal is raised again and ends the process. These listeners run
+  // after that one: they stop reading, say what was not sent and, for a signal that comes once
+  // the end of input has begun the close (flushOnExit has let go by then), end the process
+  // themselves. Both stand aside for a second signal, which then ends the process at once.
   let stopping = false;
-  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES): void => {
-    const code = SIGNAL_EXIT_CODES[signal];
-    // A second signal: leave at once.
-    if (stopping) process.exit(code);
+  const onSignal = (signal: ExitSignal): void => {
     stopping = true;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.stdin.pause();
-    const deadline = setTimeout(() => finish(), options.closeTimeoutMs + 100);
+    let finished = false;
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(deadline);
       const report = notSent(shipper.stats());
       if (report) process.stderr.write(`cloudwatch-shipper: ${report}\n`);
-      process.exit(code);
+      reraise(signal);
     };
+    // close() bounds itself, unless the end of input started it without a bound.
+    const deadline = setTimeout(finish, options.closeTimeoutMs + 100);
     shipper.close({ timeoutMs: options.closeTimeoutMs }).then(finish, finish);
   };
   process.on('SIGINT', onSignal);
@@ -113,7 +121,11 @@ async function main(): Promise<void> {
   const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
   if (last !== '') ship(last);
 
+  // A flush, not close(): a signal during it still gets the --close-timeout-ms bound.
+  await shipper.flush();
+  if (stopping) return;
   await shipper.close();
+  if (stopping) return;
   const report = notSent(shipper.stats());
   if (report) {
     process.stderr.write(`cloudwatch-shipper: ${report}\n`);

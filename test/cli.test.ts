@@ -39,6 +39,8 @@ describe('cloudwatch-shipper — the command line', () => {
         logStreamName: 's',
         clientConfig: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566' },
         createLogGroup: true,
+        flushOnExit: true,
+        exitTimeoutMs: 250,
         retentionInDays: 14,
       },
       json: true,
@@ -48,7 +50,14 @@ describe('cloudwatch-shipper — the command line', () => {
 
   it('has defaults for everything but the group and the stream', () => {
     expect(parseCliArgs(['--log-group-name', '/g', '--log-stream-name', 's'])).toEqual({
-      shipper: { logGroupName: '/g', logStreamName: 's', clientConfig: {}, createLogGroup: false },
+      shipper: {
+        logGroupName: '/g',
+        logStreamName: 's',
+        clientConfig: {},
+        createLogGroup: false,
+        flushOnExit: true,
+        exitTimeoutMs: 5000,
+      },
       json: false,
       closeTimeoutMs: 5000,
     });
@@ -67,6 +76,7 @@ describe('cloudwatch-shipper — the command line', () => {
     [['--log-group-name', '/g', '--log-stream-name', 's', '--retention-in-days', '7d'], /whole number/],
     [['--log-group-name', '/g', '--log-stream-name', 's', '--endpoint', 'localhost:1'], /http or https URL/],
     [['--log-group-name', '/g', '--log-stream-name', 's', '--close-timeout-ms=-1'], /whole number/],
+    [['--log-group-name', '/g', '--log-stream-name', 's', '--close-timeout-ms=3600001'], /at most 3600000/],
   ])('refuses %j', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(UsageError);
     expect(() => parseCliArgs(args)).toThrow(message);
@@ -195,7 +205,7 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).not.toMatch(/line 3/);
   });
 
-  it('sends what it read and exits 143 on SIGTERM, with the input still open', async () => {
+  it('sends what it read and ends by SIGTERM, with the input still open', async () => {
     // Prepare: a slow endpoint, so that a full batch is in flight when the signal comes.
     cwl.setFaults({ latencyMs: 200 });
     // Act
@@ -213,7 +223,8 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
       },
     });
     // Assess
-    expect(child.code).toBe(143);
+    // flushOnExit raised the signal again: the process ended by it, as it would have without us.
+    expect(child.signal).toBe('SIGTERM');
     expect(child.stderr).toBe('');
     expect(messages()).toHaveLength(10_000);
   });
@@ -233,9 +244,32 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
         }).then(() => shipperProcess.kill('SIGINT'));
       },
     });
-    expect(child.code).toBe(130);
+    expect(child.signal).toBe('SIGINT');
     expect(child.stderr).toMatch(/10000 of 10000 lines were not sent \(.*closed: 10000/);
     // Bounded by the flag, not by the five minutes a batch may be retried.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('still honours --close-timeout-ms after SIGTERM once the input has ended', async () => {
+    // Prepare: the input ends at once, so the command is in its final flush when the signal comes.
+    cwl.setFaults({ downForMs: 60_000 });
+    const started = Date.now();
+    // Act
+    const child = await run({
+      args: args('--close-timeout-ms', '300'),
+      env: endpointEnv(cwl),
+      input: lines(100),
+      timeoutMs: 20_000,
+      started: (shipperProcess) => {
+        vi.waitFor(() => expect(cwl.stats().faults.down).toBeGreaterThanOrEqual(1), {
+          timeout: 10_000,
+          interval: 10,
+        }).then(() => shipperProcess.kill('SIGTERM'));
+      },
+    });
+    // Assess
+    expect(child.signal).toBe('SIGTERM');
+    expect(child.stderr).toMatch(/100 of 100 lines were not sent \(.*closed: 100/);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
