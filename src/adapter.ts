@@ -11,7 +11,9 @@ export interface AdapterOptions {
   /**
    * When the program ends by itself (Node emits `beforeExit`: the event loop has nothing left to
    * do), send what is still buffered, waiting at most this long. `0` turns it off. A program that
-   * ends with `process.exit()` skips `beforeExit`: flush or close before calling it.
+   * ends with `process.exit()` skips `beforeExit`: flush or close before calling it. The pino
+   * transport, in the main thread, hands this to its shipper's `flushOnExit`, which also covers
+   * SIGTERM and SIGINT.
    * @default 10000
    */
   readonly exitFlushTimeoutMs?: number;
@@ -51,10 +53,10 @@ export function takeShipper(options: Record<string, unknown> & { shipper?: unkno
   return { shipper: shipper as LogShipper, owned: false };
 }
 
-export function exitFlushTimeout(value: unknown): number {
+export function exitFlushTimeout(value: unknown, option = 'exitFlushTimeoutMs'): number {
   if (value === undefined) return DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError('exitFlushTimeoutMs', value, 'an integer >= 0');
+    throw new ConfigError(option, value, 'an integer >= 0');
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import type { Transform } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import build from 'pino-abstract-transport';
 import {
   type AdapterOptions,
@@ -8,6 +9,8 @@ import {
   type ShipperSource,
   takeShipper,
 } from './adapter.js';
+import { ConfigError } from './errors.js';
+import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import type { LogShipper } from './shipper.js';
 
 /**
@@ -40,10 +43,12 @@ interface ParsedRecord {
  *
  * In a worker, as `pino.transport({ target: 'cloudwatch-shipper/pino', options })`: when the
  * program ends, normally or by `process.exit()`, pino ends the transport and waits for it, and its
- * close sends what is left. `logger.flush(cb)` calls back once everything logged before it is sent.
+ * close sends what is left. A signal kills the process before that: see {@link flushOnSignals}.
+ * `logger.flush(cb)` calls back once everything logged before it is sent.
  *
  * In the main thread, as `pino(cloudWatchTransport(options))`: the same stream; what is buffered
- * is sent when the program ends by itself (see `exitFlushTimeoutMs`) or on `stream.end()`.
+ * is sent on `stream.end()`, and, through the shipper's `flushOnExit` (on unless `flushOnExit:
+ * false` or `exitFlushTimeoutMs: 0`), on SIGTERM, SIGINT and when the program ends by itself.
  */
 export function cloudWatchTransport(options: PinoTransportOptions): CloudWatchPinoStream {
   const {
@@ -51,10 +56,24 @@ export function cloudWatchTransport(options: PinoTransportOptions): CloudWatchPi
     // pino adds it to every target's options; it is not the shipper's.
     pinoWillSendConfig: _pinoWillSendConfig,
     ...source
-  } = (options ?? {}) as PinoTransportOptions & { pinoWillSendConfig?: unknown; shipper?: LogShipper };
+  } = (options ?? {}) as PinoTransportOptions & {
+    pinoWillSendConfig?: unknown;
+    shipper?: LogShipper;
+    flushOnExit?: unknown;
+    exitTimeoutMs?: unknown;
+  };
   const timeoutMs = exitFlushTimeout(exitFlushTimeoutMs);
-  const { shipper, owned } = takeShipper(source);
-  const stopExitFlush = flushBeforeExit(shipper, timeoutMs);
+  // In the main thread, a shipper the transport makes has `flushOnExit` on (SIGTERM and SIGINT
+  // then send what is left before the process ends), bounded by `exitFlushTimeoutMs`. A worker
+  // gets no signals, and pino ends it itself when the program ends.
+  const exitByShipper =
+    isMainThread && source.shipper === undefined && timeoutMs > 0 && source.flushOnExit !== false;
+  const { shipper, owned } = takeShipper(
+    exitByShipper
+      ? { ...source, flushOnExit: true, exitTimeoutMs: source.exitTimeoutMs ?? timeoutMs }
+      : source,
+  );
+  const stopExitFlush = exitByShipper ? noop : flushBeforeExit(shipper, timeoutMs);
 
   // Lines parsed versus lines handed to the shipper: a flush first waits for the two to meet.
   let parsed = 0;
@@ -120,6 +139,50 @@ export function cloudWatchTransport(options: PinoTransportOptions): CloudWatchPi
   };
   return stream;
 }
+
+/** What {@link flushOnSignals} needs of a pino logger. */
+export interface FlushableLogger {
+  flush(callback?: (error?: Error | null) => void): void;
+}
+
+/**
+ * For `pino.transport` (a worker thread), called in the main thread: on SIGTERM or SIGINT, flush
+ * `logger` (pino passes the flush on to the transport, which sends what it holds) for at most
+ * `timeoutMs`, then let the signal end the process as it would have. pino ends its transports
+ * when the program exits, but a signal nobody listens to kills the process before that, and a
+ * worker cannot listen to signals. A second signal ends the process at once. Returns the
+ * function that removes the listeners. In the main-thread mode, `cloudWatchTransport` does this
+ * by itself (its shipper's `flushOnExit`).
+ */
+export function flushOnSignals(logger: FlushableLogger, options: { timeoutMs?: number } = {}): () => void {
+  if (typeof logger?.flush !== 'function') throw new ConfigError('logger', logger, 'a pino logger');
+  const exitTimeoutMs = exitFlushTimeout(options?.timeoutMs, 'timeoutMs');
+  const flush = ({ timeoutMs }: { timeoutMs: number }): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      try {
+        logger.flush(done);
+      } catch {
+        // A logger whose transport is already gone: nothing left to wait for.
+        done();
+      }
+    });
+  const participant: ExitParticipant = {
+    // Only signals: pino's own exit hook covers the program's normal end.
+    pending: () => 0,
+    flush,
+    close: flush,
+    exitTimeoutMs,
+  };
+  registerForExit(participant);
+  return () => unregisterForExit(participant);
+}
+
+function noop(): void {}
 
 export default cloudWatchTransport;
 export type { AdapterOptions } from './adapter.js';

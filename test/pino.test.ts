@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CloudWatchPinoStream, cloudWatchTransport, type PinoTransportOptions } from '../src/pino.js';
+import { ConfigError } from '../src/errors.js';
+import {
+  type CloudWatchPinoStream,
+  cloudWatchTransport,
+  type FlushableLogger,
+  flushOnSignals,
+  type PinoTransportOptions,
+} from '../src/pino.js';
 import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
@@ -143,7 +150,43 @@ describe('cloudwatch-shipper/pino — in the main thread', () => {
     expect(() => cloudWatchTransport({ logGroupName: '', logStreamName: 's' })).toThrow(/logGroupName/);
     expect(() => cloudWatchTransport({ shipper: 'x' as unknown as LogShipper })).toThrow(/`shipper`/);
     expect(() => makeStream({ exitFlushTimeoutMs: 1.5 })).toThrow(/exitFlushTimeoutMs/);
+    expect(() => flushOnSignals({} as FlushableLogger)).toThrow(ConfigError);
+    expect(() => flushOnSignals(pino(), { timeoutMs: -1 })).toThrow(/`timeoutMs`/);
   });
+});
+
+describe('cloudwatch-shipper/pino — a signal in the main thread', () => {
+  const fixture = resolve(root, 'test/fixtures/pino-signal.mjs');
+
+  it.each([
+    ['default', 5000],
+    ['true', 5000],
+    ['false', 0],
+  ])(
+    'with flushOnExit %s, SIGTERM sends %i buffered lines before the process ends by it',
+    async (flag, expected) => {
+      // Act: the signal comes once the program has logged and nothing has been sent yet.
+      let sentBeforeSignal = -1;
+      const child = await run({
+        args: [fixture, flag, '5000'],
+        env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: flag },
+        timeoutMs: 20_000,
+        started: (program) => {
+          program.stdout?.once('data', () => {
+            sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
+            program.kill('SIGTERM');
+          });
+        },
+      });
+      // Assess
+      expect(sentBeforeSignal).toBe(0);
+      expect(child.signal).toBe('SIGTERM');
+      expect(child.stderr).toBe('');
+      const got = cwl.events(GROUP, flag);
+      expect(got).toHaveLength(expected);
+      expect(new Set(got.map((e) => JSON.parse(e.message).i)).size).toBe(expected);
+    },
+  );
 });
 
 describe('cloudwatch-shipper/pino — as pino.transport in a worker thread', () => {
@@ -168,5 +211,41 @@ describe('cloudwatch-shipper/pino — as pino.transport in a worker thread', () 
     const got = cwl.events(GROUP, mode);
     expect(got).toHaveLength(20_000);
     expect(new Set(got.map((e) => JSON.parse(e.message).i)).size).toBe(20_000);
+  });
+
+  it('delivers what was logged before SIGTERM with flushOnSignals, then ends by the signal', async () => {
+    // Act: 2,000 lines fill no batch, and the timed flush is off, so nothing leaves before the signal.
+    let sentBeforeSignal = -1;
+    const child = await run({
+      args: [fixture, 'signal', '2000'],
+      env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: 'signal' },
+      timeoutMs: 40_000,
+      started: (program) => {
+        program.stdout?.once('data', () => {
+          sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
+          program.kill('SIGTERM');
+        });
+      },
+    });
+    // Assess
+    expect(sentBeforeSignal).toBe(0);
+    expect(child.signal).toBe('SIGTERM');
+    expect(child.stderr).toBe('');
+    const got = cwl.events(GROUP, 'signal');
+    expect(new Set(got.map((e) => JSON.parse(e.message).i)).size).toBe(2000);
+  });
+
+  it('ends by SIGTERM at flushOnSignals timeoutMs when the endpoint is down', async () => {
+    cwl.setFaults({ downForMs: 60_000 });
+    const started = Date.now();
+    const child = await run({
+      args: [fixture, 'signal', '2000', '300'],
+      env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: 'down' },
+      timeoutMs: 40_000,
+      started: (program) => program.stdout?.once('data', () => program.kill('SIGTERM')),
+    });
+    expect(child.signal).toBe('SIGTERM');
+    // Bounded by timeoutMs, not by the minutes a batch may be retried.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
