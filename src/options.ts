@@ -131,6 +131,13 @@ export interface LogShipperOptions {
   /** Backoff and give-up time for retried requests. */
   readonly retry?: RetryOptions;
   /**
+   * How long one request may go unanswered before it is abandoned and retried, like a network
+   * error (the service may have stored it, so its events may arrive twice). A hung connection then
+   * holds a request slot for this long at most. `0` waits for as long as the connection lasts.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * Create a missing log group when a send finds it missing.
    * @default false
    */
@@ -194,6 +201,7 @@ export interface ResolvedOptions {
   readonly concurrency: number;
   readonly perStreamConcurrency: number;
   readonly adaptiveConcurrency: boolean;
+  readonly requestTimeoutMs: number;
   readonly dropMarkers: boolean;
   readonly flushOnExit: boolean;
   readonly exitTimeoutMs: number;
@@ -336,6 +344,7 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
       concurrency,
     ),
     adaptiveConcurrency: boolean('adaptiveConcurrency', options.adaptiveConcurrency, true),
+    requestTimeoutMs: integer('requestTimeoutMs', options.requestTimeoutMs, 30_000, 0, 3_600_000),
     dropMarkers: boolean('dropMarkers', options.dropMarkers, true),
     flushOnExit: boolean('flushOnExit', options.flushOnExit, false),
     exitTimeoutMs: integer('exitTimeoutMs', options.exitTimeoutMs, 5_000, 0, 3_600_000),

@@ -43,6 +43,15 @@ const LISTENERS_PER_REQUEST = 10;
 const RESOURCE_NOT_FOUND = 'ResourceNotFoundException';
 const ALREADY_EXISTS = 'ResourceAlreadyExistsException';
 
+/** A request abandoned after `requestTimeoutMs` without an answer; retried like a network error. */
+export class RequestTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`No answer from CloudWatch Logs within ${timeoutMs} ms (requestTimeoutMs)`);
+    // The name the retry classification knows as transient, as the SDK's own timeouts are.
+    this.name = 'TimeoutError';
+  }
+}
+
 /** Thrown inside an attempt to stop retrying; carries why. */
 class StopRetrying extends AbortError {
   constructor(
@@ -232,19 +241,40 @@ export class Sender {
   }
 
   private put(destination: DestinationState, events: LogEvent[], signal: AbortSignal) {
-    return untilAborted(
-      this.client.send(
-        new PutLogEventsCommand({
-          logGroupName: destination.logGroupName,
-          logStreamName: destination.logStreamName,
-          // LogEvent is an InputLogEvent with two more fields, which the SDK's serializer leaves
-          // out (it writes the model's members only): no copy of every event per attempt.
-          logEvents: events,
-        }),
-        { abortSignal: signal },
-      ),
+    return this.request(
+      (abortSignal) =>
+        this.client.send(
+          new PutLogEventsCommand({
+            logGroupName: destination.logGroupName,
+            logStreamName: destination.logStreamName,
+            // LogEvent is an InputLogEvent with two more fields, which the SDK's serializer leaves
+            // out (it writes the model's members only): no copy of every event per attempt.
+            logEvents: events,
+          }),
+          { abortSignal },
+        ),
       signal,
     );
+  }
+
+  /**
+   * One request, given its own abort signal: it follows `signal` (the close), and aborts by itself
+   * after `requestTimeoutMs` with a {@link RequestTimeoutError}, which is retried like a network
+   * error. The promise settles when either aborts, even if the client ignores its signal.
+   */
+  private request<T>(send: (abortSignal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    if (timeoutMs === 0) return untilAborted(send(signal), signal);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    timer.unref();
+    return untilAborted(send(controller.signal), controller.signal).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
   }
 
   /**
@@ -277,21 +307,30 @@ export class Sender {
     const { logGroupName, logStreamName } = destination;
     const createStream = () =>
       ignoreAlreadyExists(
-        this.client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }), {
-          abortSignal: signal,
-        }),
+        this.request(
+          (abortSignal) =>
+            this.client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }), { abortSignal }),
+          signal,
+        ),
       );
     try {
       await createStream();
     } catch (error) {
       if (errorName(error) !== RESOURCE_NOT_FOUND || !this.options.createLogGroup) throw error;
       const created = await ignoreAlreadyExists(
-        this.client.send(new CreateLogGroupCommand({ logGroupName }), { abortSignal: signal }),
+        this.request(
+          (abortSignal) => this.client.send(new CreateLogGroupCommand({ logGroupName }), { abortSignal }),
+          signal,
+        ),
       );
-      if (created && this.options.retentionInDays !== undefined) {
-        await this.client.send(
-          new PutRetentionPolicyCommand({ logGroupName, retentionInDays: this.options.retentionInDays }),
-          { abortSignal: signal },
+      const { retentionInDays } = this.options;
+      if (created && retentionInDays !== undefined) {
+        await this.request(
+          (abortSignal) =>
+            this.client.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }), {
+              abortSignal,
+            }),
+          signal,
         );
       }
       await createStream();

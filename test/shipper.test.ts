@@ -268,6 +268,64 @@ describe('LogShipper — retries', () => {
     });
   });
 
+  it('abandons a request unanswered after requestTimeoutMs and retries it', async () => {
+    // Prepare: the first request never gets an answer (a hung connection); the second does.
+    cwl
+      .on(PutLogEventsCommand)
+      .callsFakeOnce(() => new Promise(() => {}))
+      .resolves({});
+    const shipper = makeShipper({ requestTimeoutMs: 5_000 });
+    const errors: unknown[] = [];
+    shipper.on('error', (e) => errors.push(e));
+    shipper.log('once stuck');
+    // Act
+    const flushing = shipper.flush();
+    await vi.advanceTimersByTimeAsync(4_999);
+    // Assess: still waiting on the first request, holding its slot.
+    expect(putInputs()).toHaveLength(1);
+    expect(shipper.stats().inFlight).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await flushing).toEqual({ complete: true, remaining: 0 });
+    expect(putInputs()).toHaveLength(2);
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 1, retries: 1 });
+    expect(errors).toEqual([]);
+  });
+
+  it('hands the SDK a signal that aborts at requestTimeoutMs, and reports a request that always hangs', async () => {
+    cwl.on(PutLogEventsCommand).callsFake(() => new Promise(() => {}));
+    const send = vi.spyOn(CloudWatchLogsClient.prototype, 'send');
+    const shipper = makeShipper({ requestTimeoutMs: 1_000, retry: { maxRetryTimeMs: 10_000 } });
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (e) => errors.push(e));
+    shipper.log('never answered');
+    const flushing = shipper.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    const signal = (send.mock.calls[0]?.[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
+    expect(signal?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(signal?.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(15_000);
+    await flushing;
+    send.mockRestore();
+    expect(expectBalanced(shipper).dropped.failed).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/within 1000 ms/);
+    expect(errors[0]?.message).not.toContain('never answered');
+  });
+
+  it('waits as long as the connection lasts with requestTimeoutMs 0', async () => {
+    let answer: (value: object) => void = () => {};
+    cwl.on(PutLogEventsCommand).callsFakeOnce(() => new Promise((resolve) => (answer = resolve)));
+    const shipper = makeShipper({ requestTimeoutMs: 0 });
+    shipper.log('slow');
+    const flushing = shipper.flush();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(putInputs()).toHaveLength(1);
+    answer({});
+    expect(await flushing).toEqual({ complete: true, remaining: 0 });
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 1, retries: 0 });
+  });
+
   it('counts the events in rejectedLogEventsInfo as dropped and does not retry them', async () => {
     cwl.on(PutLogEventsCommand).resolves({
       rejectedLogEventsInfo: {

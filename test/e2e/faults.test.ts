@@ -10,6 +10,7 @@ import {
   seqOf,
   shipperFor,
   startEndpoint,
+  until,
   watchWarnings,
 } from './helpers.js';
 
@@ -123,5 +124,35 @@ describe('end to end — faults', () => {
     expect(stats).toMatchObject({ sent: 1_500, batches: 15, retries: local.faults.tpsThrottled });
     expect(local.eventsAccepted).toBe(1_500);
     expect(errors).toEqual([]);
+  });
+
+  it('abandons a request the endpoint holds past requestTimeoutMs, retries it, and counts the duplicates', async () => {
+    // Prepare: every answer comes 3 s late, though the events are stored at once, as when the
+    // answer is lost on a slow network.
+    const cwl = await startEndpoint();
+    await createGroup(cwl);
+    await clientFor(cwl).send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: 'default' }));
+    cwl.setFaults({ latencyMs: 3_000 });
+    const shipper = shipperFor(cwl, { requestTimeoutMs: 200, retry: FAST_RETRY });
+    const errors: Error[] = [];
+    shipper.on('error', (error) => errors.push(error));
+    const total = 50;
+    const t = Date.now();
+    // Act: once a request was abandoned (nothing else here retries), answers come at once again.
+    for (let i = 0; i < total; i++) shipper.log({ message: `#${i} late`, timestamp: t + i });
+    const closing = shipper.close();
+    await until(() => shipper.stats().retries >= 1, 'a request is abandoned');
+    cwl.setFaults({ latencyMs: 0 });
+    const closed = await closing;
+    // Assess: all sent; the abandoned attempts were stored too, so they appear twice.
+    expect(closed).toEqual({ complete: true, dropped: 0 });
+    const { stats, local } = expectSettled(shipper, cwl);
+    expect(stats).toMatchObject({ logged: total, sent: total });
+    expect(errors).toEqual([]);
+    const stored = cwl.events(GROUP, 'default').map((event) => seqOf(event.message));
+    expect(new Set(stored).size).toBe(total);
+    expect(stored.length).toBe(local.eventsAccepted);
+    expect(stored.length).toBeGreaterThan(total);
+    expect(local.requests.PutLogEvents).toBe(stats.batches + stats.retries);
   });
 });
