@@ -30,7 +30,12 @@ export interface SenderHooks {
   /** `events` left flight without being stored. */
   dropped(destination: DestinationState, events: LogEvent[], reason: DropReason): void;
   /** A batch's events were dropped as `rejected` or `failed` because of `error`. */
-  failed(destination: DestinationState, reason: 'rejected' | 'failed', error: unknown, events: number): void;
+  failed(
+    destination: DestinationState,
+    reason: 'rejected' | 'failed',
+    error: unknown,
+    events: LogEvent[],
+  ): void;
   /** An attempt failed and will be retried. */
   retried(errorClass: ErrorClass): void;
   /** The limit on requests in flight changed (adaptive concurrency). */
@@ -192,7 +197,7 @@ export class Sender {
       const reason = error instanceof StopRetrying ? error.reason : 'rejected';
       const cause = error instanceof StopRetrying ? error.error : error;
       this.hooks.dropped(destination, events, reason);
-      this.hooks.failed(destination, reason, cause, events.length);
+      this.hooks.failed(destination, reason, cause, events);
     }
   }
 

@@ -70,7 +70,8 @@ export interface BatchReport {
 /**
  * A batch could not be delivered. The message names the AWS error and the destination, never a
  * message body or a credential. Identical errors are reported once per minute, with `repeated`
- * counting the ones in between. `cause` is a copy of the SDK's error with its name, message, code
+ * counting the ones in between; those held back are reported once their minute is over, or at
+ * close. `cause` is a copy of the SDK's error with its name, message, code
  * and `$metadata` only: the original holds the raw HTTP exchange, signed headers included.
  */
 export class DeliveryError extends CloudWatchShipperError {
@@ -135,6 +136,16 @@ const MARKED: Partial<Record<DropReason, true>> = {
 
 /** How often identical delivery errors are reported. */
 const ERROR_REPORT_INTERVAL_MS = 60_000;
+
+/** The reports of one kind of failure (reason, AWS error, destination) within the interval. */
+interface ErrorReport {
+  /** When the last report went out. */
+  at: number;
+  /** Failures since then that were not reported, the events they dropped, and the last of them. */
+  repeated: number;
+  events: number;
+  last?: { destination: Destination; reason: 'rejected' | 'failed'; awsErrorName: string; error: unknown };
+}
 /** Longest AWS error message quoted in a DeliveryError. */
 const MAX_DETAIL_LENGTH = 200;
 
@@ -185,7 +196,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   private closed = false;
   private closing: Promise<CloseResult> | undefined;
   private pendingDrops: Partial<DropCounts> = {};
-  private readonly errorReports = new Map<string, { at: number; repeated: number; events: number }>();
+  private readonly errorReports = new Map<string, ErrorReport>();
   private readonly invalidDestinations = new Set<string>();
   /** Drop markers in flight, to count the ones acknowledged; undefined when markers are off. */
   private readonly markerEvents: WeakSet<LogEvent> | undefined;
@@ -231,7 +242,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         this.batches++;
         this.bytesSent += bytes;
         if (this.listenerCount('batch') > 0) {
-          this.emit('batch', {
+          this.notify('batch', {
             logGroupName: destination.logGroupName,
             logStreamName: destination.logStreamName,
             events: events.length,
@@ -246,7 +257,14 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         this.inFlight -= weight;
         this.countDrop(reason, weight, destination);
       },
-      failed: (destination, reason, error, events) => this.reportError(destination, reason, error, events),
+      failed: (destination, reason, error, events) => {
+        // Counted as the program logged them: drop markers and the pieces of a split message
+        // after the first weigh 0. A batch of markers alone is not reported (the failure of the
+        // events it speaks for was); one of later pieces alone reports the pieces.
+        let count = weightOf(events);
+        if (count === 0) for (const event of events) if (!this.markerEvents?.has(event)) count++;
+        if (count > 0) this.reportError(destination, reason, error, count);
+      },
       retried: () => {
         this.retries++;
       },
@@ -651,6 +669,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     for (const destination of this.destinations) destination.drainTarget = destination.enqueued;
     this.pump();
     this.reportDrops();
+    if (this.errorReports.size > 0) this.reportHeldErrors(false);
   }
 
   // ---- Waiting -------------------------------------------------------------------------------
@@ -721,6 +740,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       }
       if (this.ownsClient) this.client.destroy();
       this.reportDrops();
+      this.reportHeldErrors(true);
       return { complete, dropped: this.dropped.closed - before };
     } finally {
       this.holdProcess(-1);
@@ -744,7 +764,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     const total = totalDropped(counts);
     if (total === 0) return;
     this.pendingDrops = {};
-    if (this.listenerCount('drop') > 0) this.emit('drop', { counts, total });
+    if (this.listenerCount('drop') > 0) this.notify('drop', { counts, total });
   }
 
   private reportError(
@@ -760,20 +780,72 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     if (previous && now - previous.at < ERROR_REPORT_INTERVAL_MS) {
       previous.repeated++;
       previous.events += events;
+      previous.last = { destination, reason, awsErrorName, error };
       return;
     }
     this.errorReports.set(key, { at: now, repeated: 0, events: 0 });
-    const deliveryError = new DeliveryError({
+    this.emitError({
       awsErrorName,
       destination,
       reason,
       events: events + (previous?.events ?? 0),
       repeated: previous?.repeated ?? 0,
+      error,
+    });
+  }
+
+  /**
+   * Reports the failures held back since their last report once the interval is over (or, on
+   * close, at once), so that no failure goes unreported because no other came after it. Forgets
+   * the kinds of failure that have been quiet for an interval.
+   */
+  private reportHeldErrors(all: boolean): void {
+    const now = this.options.now();
+    for (const [key, report] of this.errorReports) {
+      if (!all && now - report.at < ERROR_REPORT_INTERVAL_MS) continue;
+      const { last } = report;
+      if (report.repeated === 0 || last === undefined) {
+        this.errorReports.delete(key);
+        continue;
+      }
+      // The last failure held back is the one reported; the others count as `repeated`.
+      this.errorReports.set(key, { at: now, repeated: 0, events: 0 });
+      this.emitError({ ...last, events: report.events, repeated: report.repeated - 1 });
+    }
+  }
+
+  private emitError(init: {
+    awsErrorName: string;
+    destination: Destination;
+    reason: 'rejected' | 'failed';
+    events: number;
+    repeated: number;
+    error: unknown;
+  }): void {
+    const { error, ...rest } = init;
+    const deliveryError = new DeliveryError({
+      ...rest,
       detail: errorDetail(error),
       cause: sanitizedCause(error),
     });
-    if (this.listenerCount('error') > 0) this.emit('error', deliveryError);
+    if (this.listenerCount('error') > 0) this.notify('error', deliveryError);
     else process.emitWarning(deliveryError.message, { code: deliveryError.code });
+  }
+
+  /**
+   * Emits to the program's listeners. One that throws must not reach the shipper's internals,
+   * where its error would count a delivered batch as failed, or escape a timer and end the
+   * process: it becomes a process warning instead.
+   */
+  private notify<K extends keyof LogShipperEvents>(event: K, ...args: LogShipperEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: LogShipperEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+      process.emitWarning(`A '${event}' listener of LogShipper threw (${what})`, {
+        code: 'CWS_LISTENER_THREW',
+      });
+    }
   }
 }
 

@@ -220,7 +220,8 @@ describe('LogShipper — retries', () => {
 
   it('reports identical errors again after a minute, counting the ones in between', async () => {
     cwl.on(PutLogEventsCommand).rejects(new InvalidParameterException({ message: 'bad', $metadata: {} }));
-    const shipper = makeShipper();
+    // No timer tick in the minute: the failure after it is the one that reports those held back.
+    const shipper = makeShipper({ flushIntervalMs: 3_600_000 });
     const errors: DeliveryError[] = [];
     shipper.on('error', (e) => errors.push(e));
     shipper.log('a');
@@ -230,7 +231,48 @@ describe('LogShipper — retries', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     shipper.log('c');
     await shipper.flush();
-    expect(errors.map((e) => e.repeated)).toEqual([0, 1]);
+    expect(errors.map((e) => [e.events, e.repeated])).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
+  });
+
+  it('reports failures held back once their minute is over, even when no other failure follows', async () => {
+    cwl.on(PutLogEventsCommand).rejects(new InvalidParameterException({ message: 'bad', $metadata: {} }));
+    const shipper = makeShipper({ maxBatchEvents: 1 });
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (e) => errors.push(e));
+    // Act: one failure reported, three more held back, then nothing.
+    for (const message of ['a', 'b', 'c', 'd']) {
+      shipper.log(message);
+      await shipper.flush();
+    }
+    expect(errors.map((e) => [e.events, e.repeated])).toEqual([[1, 0]]);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(errors).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    // Assess: the last one held back, with the other two as `repeated`, and the events of all three.
+    expect(errors.map((e) => [e.events, e.repeated])).toEqual([
+      [1, 0],
+      [3, 2],
+    ]);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('reports failures held back when it closes', async () => {
+    cwl.on(PutLogEventsCommand).rejects(new InvalidParameterException({ message: 'bad', $metadata: {} }));
+    const shipper = makeShipper();
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (e) => errors.push(e));
+    shipper.log('a');
+    await shipper.flush();
+    shipper.log('b');
+    await shipper.close();
+    expect(errors.map((e) => [e.events, e.repeated])).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
   });
 
   it('gives up after maxRetryTimeMs, drops the batch as failed and reports it', async () => {
@@ -663,6 +705,61 @@ describe('LogShipper — buffer bounds', () => {
     expect(sentMessages()).toEqual(['newer']);
     expect(expectBalanced(shipper)).toMatchObject({ logged: 2, sent: 1, buffered: 0 });
     expect(shipper.stats().dropped.overflow).toBe(1);
+  });
+});
+
+describe('LogShipper — listeners that throw', () => {
+  function watchWarnings(): { warnings: Error[]; stop: () => void } {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    return { warnings, stop: () => process.off('warning', onWarning) };
+  }
+
+  it('counts a batch sent once, not failed or resent, when a batch listener throws', async () => {
+    const shipper = makeShipper();
+    const watch = watchWarnings();
+    shipper.on('batch', () => {
+      throw new Error('listener bug');
+    });
+    const errors: unknown[] = [];
+    shipper.on('error', (e) => errors.push(e));
+    shipper.log('x');
+    await shipper.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    watch.stop();
+    expect(putInputs()).toHaveLength(1);
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 1, inFlight: 0, retries: 0 });
+    expect(errors).toEqual([]);
+    expect(watch.warnings.map((w) => (w as { code?: string }).code)).toEqual(['CWS_LISTENER_THREW']);
+    expect(watch.warnings[0]?.message).toMatch(
+      /'batch' listener of LogShipper threw \(Error: listener bug\)/,
+    );
+  });
+
+  it('turns a throwing drop or error listener into a warning, not an uncaught exception', async () => {
+    cwl.on(PutLogEventsCommand).rejects(new InvalidParameterException({ message: 'bad', $metadata: {} }));
+    const shipper = makeShipper({ maxBufferedEvents: 1, onBufferFull: 'dropNewest' });
+    const watch = watchWarnings();
+    shipper.on('drop', () => {
+      throw new Error('drop listener bug');
+    });
+    shipper.on('error', () => {
+      throw new Error('error listener bug');
+    });
+    shipper.log('kept');
+    shipper.log('overflows');
+    // The drop report comes from the timer: a throw there would end the process.
+    await vi.advanceTimersByTimeAsync(1_000);
+    await shipper.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    watch.stop();
+    expect(expectBalanced(shipper).dropped).toMatchObject({ overflow: 1, rejected: 1 });
+    expect(watch.warnings.map((w) => w.message).sort()).toEqual([
+      "A 'drop' listener of LogShipper threw (Error: drop listener bug)",
+      "A 'drop' listener of LogShipper threw (Error: drop listener bug)",
+      "A 'error' listener of LogShipper threw (Error: error listener bug)",
+    ]);
   });
 });
 
