@@ -62,8 +62,15 @@ async function main(): Promise<void> {
   // the end of input has begun the close (flushOnExit has let go by then), end the process
   // themselves. Both stand aside for a second signal, which then ends the process at once.
   let stopping = false;
+  let wake: (() => void) | undefined;
+  const drained = (): Promise<void> =>
+    new Promise((resolve) => {
+      wake = resolve;
+      shipper.once('drain', resolve);
+    });
   const onSignal = (signal: ExitSignal): void => {
     stopping = true;
+    wake?.();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.stdin.pause();
@@ -101,21 +108,20 @@ async function main(): Promise<void> {
     if (stopping) break;
     let from = 0;
     let text = rest + chunk;
-    let ready = true;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
+    for (let end = text.indexOf('\n'); end !== -1 && !stopping; end = text.indexOf('\n', from)) {
       const line = text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end);
-      // CloudWatch Logs refuses empty messages; an empty line carries nothing to send.
-      if (line !== '') ready = ship(line) && ready;
       from = end + 1;
+      // CloudWatch Logs refuses empty messages; an empty line carries nothing to send. Past the
+      // high-water mark, reading waits, line by line: a chunk of many short lines cannot overflow.
+      if (line !== '' && !ship(line)) await drained();
     }
     text = text.slice(from);
-    while (text.length > MAX_LINE_LENGTH) {
-      ready = ship(text.slice(0, MAX_LINE_LENGTH)) && ready;
+    while (text.length > MAX_LINE_LENGTH && !stopping) {
+      const piece = text.slice(0, MAX_LINE_LENGTH);
       text = text.slice(MAX_LINE_LENGTH);
+      if (!ship(piece)) await drained();
     }
     rest = text;
-    // Past the high-water mark: stop reading until what is buffered is sent.
-    if (!ready) await shipper.flush();
   }
   if (stopping) return;
   const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;

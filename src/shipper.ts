@@ -121,6 +121,8 @@ export interface LogShipperEvents {
   error: [error: DeliveryError];
   drop: [report: DropReport];
   batch: [report: BatchReport];
+  /** After `log()` returned `false`, the buffer is below its high-water mark again. */
+  drain: [];
 }
 
 /** Drops a stream's marker reports: lost on the way, not refused at the door or at close. */
@@ -190,6 +192,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   private readonly tasks = new Set<Promise<void>>();
   private waiters: Waiter[] = [];
   private pumpScheduled = false;
+  /** `log()` returned `false` and no `'drain'` has followed yet. */
+  private wantsDrain = false;
   private readonly timer: NodeJS.Timeout;
   private keepAlive: NodeJS.Timeout | undefined;
   private keepAliveUsers = 0;
@@ -281,7 +285,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    * Buffers one event; O(1), never throws, never waits. `input` is a message (string, Error, or
    * any value, serialized as JSON) or `{ message, timestamp }`; without a timestamp, the event is
    * stamped now. Returns `false` when the buffer is past its high-water mark, so that stream-like
-   * callers can pause.
+   * callers can pause; `'drain'` follows once it is below the mark again.
    */
   log(input: unknown, destination?: Partial<Destination>): boolean {
     this.logged++;
@@ -291,7 +295,9 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       // Every step above guards its own input; this is the last line of defense for the host.
       this.countDrop('empty', 1);
     }
-    return this.heldEvents < this.highWaterEvents && this.heldMemory(0, 0) < this.highWaterBytes;
+    if (this.belowHighWater()) return true;
+    this.wantsDrain = true;
+    return false;
   }
 
   /** Buffers many events, as `log()` does for each. */
@@ -450,6 +456,19 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    * counts its message plus {@link EVENT_MEMORY_OVERHEAD_BYTES}, so that `maxBufferedBytes` bounds
    * memory rather than message text alone.
    */
+  private belowHighWater(): boolean {
+    return this.heldEvents < this.highWaterEvents && this.heldMemory(0, 0) < this.highWaterBytes;
+  }
+
+  /** `'drain'`, on a later tick, once the buffer is below its high-water mark after a `false`. */
+  private checkDrain(): void {
+    if (!this.wantsDrain || this.closed || !this.belowHighWater()) return;
+    this.wantsDrain = false;
+    process.nextTick(() => {
+      if (this.listenerCount('drain') > 0) this.notify('drain');
+    });
+  }
+
   private heldMemory(events: number, bytes: number): number {
     return this.heldBytes + bytes + (this.heldEvents + events) * EVENT_MEMORY_OVERHEAD_BYTES;
   }
@@ -571,6 +590,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         this.pump();
       });
     }
+    this.checkDrain();
     this.checkWaiters();
   }
 

@@ -132,6 +132,18 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(new Set(got)).toEqual(new Set(lines(250_000, 'l').trimEnd().split('\n')));
   });
 
+  it('drops none of a flood of one-character lines, though a 64 KiB chunk holds 32,768 of them', async () => {
+    // Prepare: the buffer (100,000 events, high-water mark 80,000) is refilled while requests are
+    // out; a whole chunk on top of the mark would pass the bound, so reading waits line by line.
+    cwl.setFaults({ latencyMs: 100 });
+    // Act
+    const child = await run({ args: args(), env: endpointEnv(cwl), input: 'a\n'.repeat(400_000) });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(messages()).toHaveLength(400_000);
+  });
+
   it('takes the time of JSON lines from "time" or "timestamp" with --json, and stamps the rest now', async () => {
     // Prepare
     const t = Date.now() - 60_000;

@@ -603,6 +603,41 @@ describe('LogShipper — concurrency', () => {
 });
 
 describe('LogShipper — buffer bounds', () => {
+  it("emits 'drain' once, after log() returned false, when the buffer is below its high-water mark", async () => {
+    // Prepare: requests hang until released, so the buffer fills past its high-water mark (8 of 10).
+    const answers: (() => void)[] = [];
+    cwl.on(PutLogEventsCommand).callsFake(() => new Promise((resolve) => answers.push(() => resolve({}))));
+    const shipper = makeShipper({
+      maxBufferedEvents: 10,
+      concurrency: 1,
+      maxBatchEvents: 5,
+      flushIntervalMs: 3_600_000,
+    });
+    let drains = 0;
+    shipper.on('drain', () => drains++);
+    // Act: 5 go out in one request; the next 8 stay buffered, and the 8th crosses the mark.
+    const returned: boolean[] = [];
+    for (let i = 0; i < 5; i++) returned.push(shipper.log(`a${i}`));
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 8; i++) returned.push(shipper.log(`b${i}`));
+    await vi.advanceTimersByTimeAsync(0);
+    // Assess
+    expect(returned).toEqual([...Array(12).fill(true), false]);
+    expect(drains).toBe(0);
+    // The request returns; the next batch of 5 is taken, leaving 3 buffered: below the mark.
+    answers.shift()?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(drains).toBe(1);
+    const flushing = shipper.flush();
+    while (answers.length > 0) {
+      answers.shift()?.();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    await flushing;
+    expect(drains).toBe(1);
+    expect(expectBalanced(shipper).sent).toBe(13);
+  });
+
   beforeEach(() => {
     cwl.on(PutLogEventsCommand).callsFake(() => new Promise(() => {})); // the endpoint hangs
   });
