@@ -11,7 +11,7 @@ import {
 } from '../src/pino.js';
 import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
-import { endpointEnv, root, run } from './support/child.js';
+import { type ChildResult, endpointEnv, root, run } from './support/child.js';
 
 const GROUP = '/test/pino';
 const STREAM = 'app-1';
@@ -61,6 +61,29 @@ function tee(stream: CloudWatchPinoStream): { destination: { write(line: string)
     },
     lines,
   };
+}
+
+/**
+ * Runs a program that prints a line once it has logged, sends it SIGTERM then, and says how many
+ * PutLogEvents requests the endpoint had seen by that moment.
+ */
+async function signalWhenReady(
+  args: string[],
+  stream: string,
+): Promise<{ child: ChildResult; sentBeforeSignal: number }> {
+  let sentBeforeSignal = -1;
+  const child = await run({
+    args,
+    env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: stream },
+    timeoutMs: 40_000,
+    started: (program) => {
+      program.stdout?.once('data', () => {
+        sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
+        program.kill('SIGTERM');
+      });
+    },
+  });
+  return { child, sentBeforeSignal };
 }
 
 function events() {
@@ -166,18 +189,7 @@ describe('cloudwatch-shipper/pino — a signal in the main thread', () => {
     'with flushOnExit %s, SIGTERM sends %i buffered lines before the process ends by it',
     async (flag, expected) => {
       // Act: the signal comes once the program has logged and nothing has been sent yet.
-      let sentBeforeSignal = -1;
-      const child = await run({
-        args: [fixture, flag, '5000'],
-        env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: flag },
-        timeoutMs: 20_000,
-        started: (program) => {
-          program.stdout?.once('data', () => {
-            sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
-            program.kill('SIGTERM');
-          });
-        },
-      });
+      const { child, sentBeforeSignal } = await signalWhenReady([fixture, flag, '5000'], flag);
       // Assess
       expect(sentBeforeSignal).toBe(0);
       expect(child.signal).toBe('SIGTERM');
@@ -215,18 +227,7 @@ describe('cloudwatch-shipper/pino — as pino.transport in a worker thread', () 
 
   it('delivers what was logged before SIGTERM with flushOnSignals, then ends by the signal', async () => {
     // Act: 2,000 lines fill no batch, and the timed flush is off, so nothing leaves before the signal.
-    let sentBeforeSignal = -1;
-    const child = await run({
-      args: [fixture, 'signal', '2000'],
-      env: { ...endpointEnv(cwl), LOG_GROUP: GROUP, LOG_STREAM: 'signal' },
-      timeoutMs: 40_000,
-      started: (program) => {
-        program.stdout?.once('data', () => {
-          sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
-          program.kill('SIGTERM');
-        });
-      },
-    });
+    const { child, sentBeforeSignal } = await signalWhenReady([fixture, 'signal', '2000'], 'signal');
     // Assess
     expect(sentBeforeSignal).toBe(0);
     expect(child.signal).toBe('SIGTERM');
