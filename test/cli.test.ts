@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCliArgs, UsageError } from '../src/cli-options.js';
@@ -13,6 +14,13 @@ function lines(count: number, prefix = 'line'): string {
   let text = '';
   for (let i = 0; i < count; i++) text += `${prefix} ${i}\n`;
   return text;
+}
+
+/** Sends `signal` to the command once `condition` (on the endpoint's counters) holds. */
+function signalOnce(command: ChildProcess, condition: () => boolean, signal: NodeJS.Signals): void {
+  void vi
+    .waitFor(() => expect(condition()).toBe(true), { timeout: 10_000, interval: 10 })
+    .then(() => command.kill(signal));
 }
 
 describe('cloudwatch-shipper — the command line', () => {
@@ -228,10 +236,7 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
       started: (shipperProcess) => {
         shipperProcess.stdin?.write(lines(10_000));
         // The first request shows the batch was read; the signal comes while it is in flight.
-        vi.waitFor(() => expect(cwl.stats().requests.PutLogEvents).toBeGreaterThanOrEqual(1), {
-          timeout: 10_000,
-          interval: 10,
-        }).then(() => shipperProcess.kill('SIGTERM'));
+        signalOnce(shipperProcess, () => (cwl.stats().requests.PutLogEvents ?? 0) >= 1, 'SIGTERM');
       },
     });
     // Assess
@@ -250,10 +255,7 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
       timeoutMs: 20_000,
       started: (shipperProcess) => {
         shipperProcess.stdin?.write(lines(10_000));
-        vi.waitFor(() => expect(cwl.stats().faults.down).toBeGreaterThanOrEqual(1), {
-          timeout: 10_000,
-          interval: 10,
-        }).then(() => shipperProcess.kill('SIGINT'));
+        signalOnce(shipperProcess, () => cwl.stats().faults.down >= 1, 'SIGINT');
       },
     });
     expect(child.signal).toBe('SIGINT');
@@ -273,10 +275,7 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
       input: lines(100),
       timeoutMs: 20_000,
       started: (shipperProcess) => {
-        vi.waitFor(() => expect(cwl.stats().faults.down).toBeGreaterThanOrEqual(1), {
-          timeout: 10_000,
-          interval: 10,
-        }).then(() => shipperProcess.kill('SIGTERM'));
+        signalOnce(shipperProcess, () => cwl.stats().faults.down >= 1, 'SIGTERM');
       },
     });
     // Assess
