@@ -245,6 +245,38 @@ describe('CloudWatchTransport — delivery and shutdown', () => {
     expect(messages()).toHaveLength(1000);
   });
 
+  it('with flushOnExit, sends what is buffered on SIGTERM, then ends by the signal', async () => {
+    // Prepare: a server-like program; the timed flush is off, so only the signal sends.
+    const source = `
+      import winston from 'winston';
+      import { CloudWatchTransport } from 'cloudwatch-shipper/winston';
+      const transport = new CloudWatchTransport({
+        logGroupName: ${JSON.stringify(GROUP)}, logStreamName: ${JSON.stringify(STREAM)},
+        createLogGroup: true, clientConfig: { endpoint: process.env.CWL_ENDPOINT },
+        flushIntervalMs: 3600000, flushOnExit: true,
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      for (let i = 0; i < 1000; i++) logger.info('line ' + i);
+      setTimeout(() => console.log('ready'), 50);
+      setInterval(() => {}, 1000);
+    `;
+    // Act
+    let sentBeforeSignal = -1;
+    const child = await runModule(source, {
+      env: endpointEnv(cwl),
+      started: (program) =>
+        program.stdout?.once('data', () => {
+          sentBeforeSignal = cwl.stats().requests.PutLogEvents ?? 0;
+          program.kill('SIGTERM');
+        }),
+    });
+    // Assess
+    expect(sentBeforeSignal).toBe(0);
+    expect(child.signal).toBe('SIGTERM');
+    expect(child.stderr).toBe('');
+    expect(messages()).toHaveLength(1000);
+  });
+
   it('sends an uncaught exception it handles before winston exits the process', async () => {
     // Prepare: a flush interval longer than the 3 s winston waits before it exits.
     const source = `
