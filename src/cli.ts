@@ -2,7 +2,7 @@
 import { recordTime } from './adapter.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
 import { ConfigError } from './errors.js';
-import { type ExitSignal, reraise } from './exit.js';
+import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import { LogShipper } from './shipper.js';
 import type { ShipperStats } from './stats.js';
 
@@ -56,39 +56,50 @@ async function main(): Promise<void> {
   const { options, shipper } = start();
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 
-  // parseCliArgs turns on `flushOnExit`: on SIGINT or SIGTERM the shipper closes within
-  // --close-timeout-ms, then the signal is raised again and ends the process. These listeners run
-  // after that one: they stop reading, say what was not sent and, for a signal that comes once
-  // the end of input has begun the close (flushOnExit has let go by then), end the process
-  // themselves. Both stand aside for a second signal, which then ends the process at once.
+  // parseCliArgs turns on `flushOnExit`: on SIGINT or SIGTERM the shipper is closed within
+  // --close-timeout-ms, then the signal is raised again and ends the process; a second signal ends
+  // it at once. The command takes part in that shutdown too: it stops reading and says what was
+  // not sent, before the signal is raised again.
   let stopping = false;
   let wake: (() => void) | undefined;
-  const drained = (): Promise<void> =>
-    new Promise((resolve) => {
-      wake = resolve;
-      shipper.once('drain', resolve);
-    });
-  const onSignal = (signal: ExitSignal): void => {
-    stopping = true;
-    wake?.();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stdin.pause();
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadline);
-      const report = notSent(shipper.stats());
-      if (report) process.stderr.write(`cloudwatch-shipper: ${report}\n`);
-      reraise(signal);
-    };
-    // close() bounds itself, unless the end of input started it without a bound.
-    const deadline = setTimeout(finish, options.closeTimeoutMs + 100);
-    shipper.close({ timeoutMs: options.closeTimeoutMs }).then(finish, finish);
+  const command: ExitParticipant = {
+    pending: () => 0,
+    logged: () => 0,
+    flush: () => Promise.resolve(),
+    close: async ({ timeoutMs }) => {
+      stopping = true;
+      wake?.();
+      process.stdin.pause();
+      // Bounded here too: a close the end of input began has no bound of its own.
+      await within(shipper.close({ timeoutMs }), timeoutMs);
+      report();
+    },
+    exitTimeoutMs: options.closeTimeoutMs,
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  registerForExit(command);
+  let reported = false;
+  const report = (): boolean => {
+    if (reported) return false;
+    reported = true;
+    const text = notSent(shipper.stats());
+    if (text) process.stderr.write(`cloudwatch-shipper: ${text}\n`);
+    return text !== undefined;
+  };
+
+  // Past the high-water mark, reading waits for the shipper's 'drain' (or a signal). Nothing else
+  // may hold the event loop open meanwhile (the shipper's timers never do), so this wait does:
+  // otherwise an endpoint that is down would let the program end, as if the input were done.
+  const drained = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const hold = setInterval(noop, 60_000);
+      const done = (): void => {
+        clearInterval(hold);
+        shipper.off('drain', done);
+        resolve();
+      };
+      wake = done;
+      shipper.once('drain', done);
+    });
 
   const ship = (line: string): boolean => {
     if (!options.json || line[0] !== '{') return shipper.log(line);
@@ -132,14 +143,22 @@ async function main(): Promise<void> {
   if (stopping) return;
   await shipper.close();
   if (stopping) return;
-  const report = notSent(shipper.stats());
-  if (report) {
-    process.stderr.write(`cloudwatch-shipper: ${report}\n`);
-    process.exitCode = EXIT_NOT_ALL_SENT;
-  }
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  unregisterForExit(command);
+  if (report()) process.exitCode = EXIT_NOT_ALL_SENT;
 }
+
+/** Resolves when `promise` settles or `ms` pass, whichever is first. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(noop, noop),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function noop(): void {}
 
 main().catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), EXIT_NOT_ALL_SENT);

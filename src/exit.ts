@@ -1,89 +1,192 @@
 /**
- * `flushOnExit`: one set of process listeners, whatever the number of shippers, so that a signal
- * waits for all of them before the process ends as it would have.
+ * `flushOnExit`: one set of process listeners, whatever the number of shippers (and of copies of
+ * this module: the ESM and CommonJS builds share it through `globalThis`), so that a signal waits
+ * for all of them before the process ends as it would have.
+ *
+ * On SIGTERM or SIGINT nobody else handles, every participant is closed within its
+ * `exitTimeoutMs`, then the signal is raised again for its default action. When the program
+ * listens to the signal itself, its handler decides how the process ends: the participants are
+ * only flushed, and stay open for what its shutdown logs. Listeners of signal-exit (a dependency of
+ * many packages) are passive: they end the process only when nobody else listens, so they do not
+ * count as the program handling the signal.
  */
 import { isMainThread } from 'node:worker_threads';
 
 /** What the exit hooks need of a shipper. */
 export interface ExitParticipant {
-  /** Events not yet sent or dropped. */
+  /** Events not yet sent or dropped; `beforeExit` passes over a participant with none. */
   pending(): number;
+  /** Events logged so far: tells `beforeExit` whether anything came since it last looked. */
+  logged(): number;
+  /** Resolves to `{ complete }` (or anything, taken as complete). */
   flush(options: { timeoutMs: number }): Promise<unknown>;
   close(options: { timeoutMs: number }): Promise<unknown>;
   readonly exitTimeoutMs: number;
 }
 
-const participants = new Set<ExitParticipant>();
-/** Shippers already flushed once on `beforeExit`: a second round would loop on a dead endpoint. */
-const flushedBeforeExit = new WeakSet<ExitParticipant>();
+export type ExitSignal = 'SIGTERM' | 'SIGINT';
+
 /**
  * Signals reach only the main thread (a worker's `process.on('SIGTERM')` never fires), and a
- * worker must not re-raise one: that would end the whole process.
+ * worker must not raise one: that would end the whole process.
  */
-const SIGNALS = isMainThread ? (['SIGTERM', 'SIGINT'] as const) : [];
-export type ExitSignal = 'SIGTERM' | 'SIGINT';
-let installed = false;
+const SIGNALS: readonly ExitSignal[] = isMainThread ? ['SIGTERM', 'SIGINT'] : [];
+/** Past its own deadline, how long a close may still take before the signal is raised anyway. */
+const CLOSE_GRACE_MS = 1_000;
 
-function onBeforeExit(): void {
-  for (const participant of participants) {
-    if (participant.pending() === 0) continue;
-    if (flushedBeforeExit.has(participant)) {
-      // Flushed once and still not done (the endpoint is down): stop, so that the process ends.
-      void participant.close({ timeoutMs: 0 });
-      continue;
-    }
-    flushedBeforeExit.add(participant);
-    // The flush keeps the event loop alive until it settles; `beforeExit` then fires again.
-    void participant.flush({ timeoutMs: participant.exitTimeoutMs });
+interface ExitState {
+  readonly participants: Set<ExitParticipant>;
+  /** Participants whose last `beforeExit` flush ran out of time: the next one closes them. */
+  readonly unfinished: WeakSet<ExitParticipant>;
+  /** What `logged()` was when `beforeExit` last found a participant with nothing pending. */
+  readonly quietAt: WeakMap<ExitParticipant, number>;
+  readonly onBeforeExit: () => void;
+  readonly onSignal: Record<ExitSignal, () => void>;
+  listening: boolean;
+  signalsListening: boolean;
+  /** The signal being handled: a second one ends the process at once. */
+  handling: ExitSignal | undefined;
+}
+
+const STATE_KEY = Symbol.for('cloudwatch-shipper.exit.v1');
+const shared = globalThis as Record<symbol, ExitState | undefined>;
+const state: ExitState = shared[STATE_KEY] ?? createState();
+shared[STATE_KEY] = state;
+
+function createState(): ExitState {
+  const created: ExitState = {
+    participants: new Set(),
+    unfinished: new WeakSet(),
+    quietAt: new WeakMap(),
+    onBeforeExit: () => onBeforeExit(created),
+    onSignal: {
+      SIGTERM: () => onSignal(created, 'SIGTERM'),
+      SIGINT: () => onSignal(created, 'SIGINT'),
+    },
+    listening: false,
+    signalsListening: false,
+    handling: undefined,
+  };
+  return created;
+}
+
+function onBeforeExit(s: ExitState): void {
+  for (const participant of s.participants) {
+    // Nothing logged since a look that found nothing pending: let the process end.
+    if (participant.pending() === 0 && participant.logged() === s.quietAt.get(participant)) continue;
+    // Look once the other `beforeExit` listeners have run: a program's own may still log (a
+    // goodbye), and would otherwise have nobody to send it, as Node ends when they return.
+    setImmediate(() => settleBeforeExit(s, participant));
   }
 }
 
-function onSignal(signal: ExitSignal): void {
-  // A second signal acts as if we were not here (a second Ctrl-C ends the process at once).
-  uninstall();
-  const closing = [...participants].map((participant) =>
-    participant.close({ timeoutMs: participant.exitTimeoutMs }),
+function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
+  if (!s.participants.has(participant)) return;
+  if (participant.pending() === 0) {
+    s.unfinished.delete(participant);
+    s.quietAt.set(participant, participant.logged());
+    return;
+  }
+  if (s.unfinished.has(participant)) {
+    // Flushed once and ran out of time (the endpoint is down): stop, so that the process ends.
+    void participant.close({ timeoutMs: 0 }).catch(noop);
+    return;
+  }
+  // The flush keeps the event loop alive until it settles; `beforeExit` then comes again.
+  void participant.flush({ timeoutMs: participant.exitTimeoutMs }).then(
+    (result) => {
+      if ((result as { complete?: unknown } | undefined)?.complete === false) s.unfinished.add(participant);
+    },
+    () => s.unfinished.add(participant),
   );
-  participants.clear();
-  void Promise.allSettled(closing).then(() => reraise(signal));
 }
 
-/**
- * Raises `signal` again for its default action (the process ends by it), unless the program
- * listens to it itself. It waits a turn of the event loop first, so that whatever else awaited
- * the shutdown (a report on standard error, say) runs before the process ends.
- */
-export function reraise(signal: ExitSignal): void {
-  setImmediate(() => {
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+function onSignal(s: ExitState, signal: ExitSignal): void {
+  if (s.handling !== undefined) {
+    // A second signal: end at once, as if we were not here.
+    stopListening(s);
+    process.kill(process.pid, signal);
+    return;
+  }
+  const others = process.listeners(signal).filter((listener) => listener !== s.onSignal[signal]);
+  if (others.length > passiveListeners()) {
+    // The program handles the signal: send what is buffered, keep the shippers open for what its
+    // shutdown logs, and leave this signal and the next to it.
+    stopSignals(s);
+    for (const participant of s.participants) {
+      void participant.flush({ timeoutMs: participant.exitTimeoutMs }).catch(noop);
+    }
+    return;
+  }
+  s.handling = signal;
+  const closing = [...s.participants].map((participant) =>
+    withDeadline(participant.close({ timeoutMs: participant.exitTimeoutMs }), participant.exitTimeoutMs),
+  );
+  void Promise.allSettled(closing).then(() => {
+    // A turn of the event loop first, so that whatever else awaited the closes (a report on
+    // standard error, say) runs before the process ends.
+    setImmediate(() => {
+      stopListening(s);
+      process.kill(process.pid, signal);
+    });
   });
 }
 
-const signalHandlers: Record<ExitSignal, () => void> = {
-  SIGTERM: () => onSignal('SIGTERM'),
-  SIGINT: () => onSignal('SIGINT'),
-};
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('beforeExit', onBeforeExit);
-  for (const signal of SIGNALS) process.on(signal, signalHandlers[signal]);
+/**
+ * signal-exit's signal listeners (v3 and v4 count theirs in a global emitter): each ends the
+ * process when it finds no other listener, so while ours is there, it waits for us.
+ */
+function passiveListeners(): number {
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[
+    Symbol.for('signal-exit emitter')
+  ];
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__;
+  let count = 0;
+  if (typeof v4?.count === 'number') count += v4.count;
+  if (typeof v3?.count === 'number') count += v3.count;
+  return count;
 }
 
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off('beforeExit', onBeforeExit);
-  for (const signal of SIGNALS) process.off(signal, signalHandlers[signal]);
+/** `promise`, or a resolution `timeoutMs` + a grace period later, whichever comes first. */
+function withDeadline(promise: Promise<unknown>, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(resolve, timeoutMs + CLOSE_GRACE_MS);
+  });
+  return Promise.race([promise.catch(noop), deadline]).finally(() => clearTimeout(timer));
+}
+
+function startListening(s: ExitState): void {
+  if (s.listening) return;
+  s.listening = true;
+  process.on('beforeExit', s.onBeforeExit);
+  if (s.handling !== undefined) return;
+  s.signalsListening = true;
+  for (const signal of SIGNALS) process.on(signal, s.onSignal[signal]);
+}
+
+function stopSignals(s: ExitState): void {
+  if (!s.signalsListening) return;
+  s.signalsListening = false;
+  for (const signal of SIGNALS) process.off(signal, s.onSignal[signal]);
+}
+
+function stopListening(s: ExitState): void {
+  if (!s.listening) return;
+  s.listening = false;
+  process.off('beforeExit', s.onBeforeExit);
+  stopSignals(s);
 }
 
 export function registerForExit(participant: ExitParticipant): void {
-  participants.add(participant);
-  install();
+  state.participants.add(participant);
+  startListening(state);
 }
 
 export function unregisterForExit(participant: ExitParticipant): void {
-  participants.delete(participant);
-  if (participants.size === 0) uninstall();
+  state.participants.delete(participant);
+  // While a signal is being handled, the listeners stay: a second signal must end the process.
+  if (state.participants.size === 0 && state.handling === undefined) stopListening(state);
 }
+
+function noop(): void {}

@@ -174,6 +174,7 @@ export function flushOnSignals(logger: FlushableLogger, options: { timeoutMs?: n
   const participant: ExitParticipant = {
     // Only signals: pino's own exit hook covers the program's normal end.
     pending: () => 0,
+    logged: () => 0,
     flush,
     close: flush,
     exitTimeoutMs,

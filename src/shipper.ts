@@ -231,6 +231,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     this.markerEvents = this.options.dropMarkers ? new WeakSet() : undefined;
     this.exitHooks = {
       pending: () => this.buffered + this.inFlight,
+      logged: () => this.logged,
       flush: (wait) => this.flush(wait),
       close: (wait) => this.close(wait),
       exitTimeoutMs: this.options.exitTimeoutMs,
@@ -347,8 +348,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     if (!this.closing) {
       this.closed = true;
       clearInterval(this.timer);
-      unregisterForExit(this.exitHooks);
-      this.closing = this.shutDown(options);
+      // Still registered while it closes: a signal meanwhile bounds the close by exitTimeoutMs.
+      this.closing = this.shutDown(options).finally(() => unregisterForExit(this.exitHooks));
     }
     return this.closing;
   }

@@ -152,6 +152,23 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(messages()).toHaveLength(400_000);
   });
 
+  it('waits out an endpoint that is down while its buffer is full, instead of ending as if the input were done', async () => {
+    // Prepare: down for 2 s; 300,000 lines fill the buffer past its high-water mark meanwhile, and
+    // nothing else holds the program open while it waits for room.
+    cwl.setFaults({ downForMs: 2_000 });
+    // Act: a short --close-timeout-ms, so that an end of the program would come before the endpoint.
+    const child = await run({
+      args: args('--close-timeout-ms', '500'),
+      env: endpointEnv(cwl),
+      input: lines(300_000),
+      timeoutMs: 60_000,
+    });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(messages()).toHaveLength(300_000);
+  });
+
   it('takes the time of JSON lines from "time" or "timestamp" with --json, and stamps the rest now', async () => {
     // Prepare
     const t = Date.now() - 60_000;

@@ -14,9 +14,10 @@ afterEach(async () => {
   await cwl?.close();
 });
 
-function startChild(endpoint: string, body: string): ChildProcess {
+function startChild(endpoint: string, body: string, before = ''): ChildProcess {
   const source = `
     import { LogShipper } from ${JSON.stringify(dist)};
+    ${before}
     const shipper = new LogShipper({
       logGroupName: '/exit', logStreamName: 's', createLogGroup: true, flushOnExit: true,
       flushIntervalMs: 3_600_000, exitTimeoutMs: 1_000, retry: { minDelayMs: 10, maxDelayMs: 50 },
@@ -93,7 +94,14 @@ describe('flushOnExit', () => {
     cwl = await startLocalCloudWatchLogs();
     const proc = startChild(
       cwl.endpoint,
-      `process.on('SIGTERM', () => { setTimeout(() => { console.log('own handler'); process.exit(7); }, 2_000); });
+      `process.on('SIGTERM', () => {
+         shipper.log('shutting down');
+         setTimeout(async () => {
+           shipper.log('bye');
+           await shipper.close();
+           process.exit(7);
+         }, 500);
+       });
        for (let i = 0; i < 10; i++) shipper.log('line ' + i);
        console.log('ready');
        setInterval(() => {}, 1000);`,
@@ -101,7 +109,137 @@ describe('flushOnExit', () => {
     expect(await nextLine(proc)).toBe('ready');
     proc.kill('SIGTERM');
     const { code } = await exited(proc);
+    // Assess: its handler ended the process; what it logged while shutting down was sent too.
     expect(code).toBe(7);
+    const messages = cwl.events('/exit', 's').map((e) => e.message);
+    expect(messages).toHaveLength(12);
+    expect(messages).toEqual(expect.arrayContaining(['shutting down', 'bye']));
+  });
+
+  it('lets a graceful shutdown registered with process.once finish instead of ending the process under it', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `process.once('SIGTERM', async () => {
+         await new Promise((resolve) => setTimeout(resolve, 300));
+         shipper.log('bye');
+         await shipper.close();
+         process.exit(0);
+       });
+       for (let i = 0; i < 10; i++) shipper.log('line ' + i);
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect(await nextLine(proc)).toBe('ready');
+    proc.kill('SIGTERM');
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    expect(cwl.events('/exit', 's').map((e) => e.message)).toContain('bye');
+  });
+
+  it.each([
+    ['before', true],
+    ['after', false],
+  ])(
+    'flushes, then ends by the signal, with a signal-exit listener registered %s the shipper',
+    async (_, first) => {
+      // Prepare: signal-exit's protocol (many packages load it): its listener ends the process by
+      // raising the signal again when it finds itself alone, and it counts itself in a global emitter.
+      cwl = await startLocalCloudWatchLogs();
+      const passive = `
+      globalThis[Symbol.for('signal-exit emitter')] = { count: 1 };
+      const passive = () => {
+        if (process.listeners('SIGTERM').length !== 1) return;
+        process.off('SIGTERM', passive);
+        process.kill(process.pid, 'SIGTERM');
+      };
+      process.on('SIGTERM', passive);`;
+      const proc = startChild(
+        cwl.endpoint,
+        `${first ? '' : passive}
+       for (let i = 0; i < 1000; i++) shipper.log('line ' + i);
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+        first ? passive : '',
+      );
+      expect(await nextLine(proc)).toBe('ready');
+      proc.kill('SIGTERM');
+      // Assess: not swallowed (the process ends by the signal) and not cut short (all was sent).
+      expect((await exited(proc)).signal).toBe('SIGTERM');
+      expect(cwl.events('/exit', 's')).toHaveLength(1000);
+    },
+  );
+
+  it('waits for the shippers of both the ESM and the CommonJS build before the signal ends the process', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const slow = await startLocalCloudWatchLogs({ faults: { latencyMs: 300 } });
+    try {
+      const proc = startChild(
+        cwl.endpoint,
+        `const { createRequire } = await import('node:module');
+         const { LogShipper: CommonJsShipper } = createRequire(import.meta.url)(
+           ${JSON.stringify(dist.replace(/index\.js$/, 'index.cjs'))});
+         const other = new CommonJsShipper({
+           logGroupName: '/exit', logStreamName: 'cjs', createLogGroup: true, flushOnExit: true,
+           flushIntervalMs: 3_600_000, exitTimeoutMs: 2_000,
+           clientConfig: { endpoint: ${JSON.stringify(slow.endpoint)}, region: 'us-east-1',
+             credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+         });
+         shipper.log('from esm');
+         other.log('from cjs');
+         console.log('ready');
+         setInterval(() => {}, 1000);`,
+      );
+      expect(await nextLine(proc)).toBe('ready');
+      proc.kill('SIGTERM');
+      expect((await exited(proc)).signal).toBe('SIGTERM');
+      expect(cwl.events('/exit', 's')).toHaveLength(1);
+      expect(slow.events('/exit', 'cjs')).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('sends what the program logs in its own beforeExit, after a flush that went through', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      // The second beforeExit comes once the flush of 'first' went through: the program logs then.
+      `let round = 0;
+       process.on('beforeExit', () => {
+         if (++round === 2) for (let i = 0; i < 3; i++) shipper.log('bye ' + i);
+       });
+       shipper.log('first');`,
+    );
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    expect(cwl.events('/exit', 's')).toHaveLength(4);
+  });
+
+  it('lets a program that just ends do so after one bounded flush when the endpoint is dead', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ downForMs: 3_600_000 });
+    const proc = startChild(
+      cwl.endpoint,
+      `for (let i = 0; i < 100; i++) shipper.log('line ' + i);
+       process.on('exit', () => console.log(JSON.stringify(shipper.stats().dropped)));`,
+    );
+    const report = nextLine(proc);
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    // Counted, not lost silently: what the flush could not send was dropped as closed.
+    expect(JSON.parse(await report)).toMatchObject({ closed: 100 });
+  });
+
+  it('bounds a close the program began, and still ends by the signal', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ latencyMs: 150 });
+    const proc = startChild(
+      cwl.endpoint,
+      `for (let i = 0; i < 10; i++) shipper.log('line ' + i);
+       setTimeout(() => { void shipper.close(); console.log('closing'); }, 0);
+       setInterval(() => {}, 1000);`,
+    );
+    expect(await nextLine(proc)).toBe('closing');
+    proc.kill('SIGTERM');
+    expect((await exited(proc)).signal).toBe('SIGTERM');
     expect(cwl.events('/exit', 's')).toHaveLength(10);
   });
 
