@@ -6,6 +6,7 @@
 // client at another endpoint (the tests use a local one). Options cross to the worker as data:
 // no functions or clients.
 import { hostname } from 'node:os';
+import { flushOnSignals } from 'cloudwatch-shipper/pino';
 import pino from 'pino';
 
 const transport = pino.transport({
@@ -24,6 +25,9 @@ const transport = pino.transport({
   ],
 });
 const logger = pino({ level: 'debug' }, transport);
+// A signal would end the process before pino ends the transport (a worker cannot listen to
+// signals): on SIGTERM or SIGINT, flush the logger first, then let the signal end the process.
+flushOnSignals(logger);
 
 logger.info({ orderId: 42, total: 19.99 }, 'order placed');
 logger.child({ orderId: 42 }).warn({ ms: 2300 }, 'payment provider slow');
