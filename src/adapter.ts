@@ -82,20 +82,30 @@ export function recordTime(value: unknown): number | undefined {
 
 const SECONDS_BELOW = 1e11;
 
+const MAX_BEFORE_EXIT_FLUSHES = 3;
+
 /**
  * On `beforeExit`, flushes what is still buffered, for at most `timeoutMs`. The flush holds the
  * event loop open while it runs; when it settles, `beforeExit` comes again and finds nothing left,
- * or nothing logged since a flush that ran out of time, and the program ends. Returns the function
- * that removes the listener.
+ * or nothing logged since a flush that ran out of time, and the program ends. At most
+ * {@link MAX_BEFORE_EXIT_FLUSHES} flushes in a row. Returns the function that removes the listener.
  */
 export function flushBeforeExit(shipper: ShipperLike, timeoutMs: number): () => void {
   if (timeoutMs === 0) return noop;
   let loggedAtTimeout = -1;
   let flushing = false;
+  // Flushes in a row, each bringing another `beforeExit`: a program that logs on every one of them
+  // would otherwise never end.
+  let rounds = 0;
   const onBeforeExit = (): void => {
     if (flushing) return;
     const { logged, buffered, inFlight } = shipper.stats();
-    if (buffered + inFlight === 0 || logged === loggedAtTimeout) return;
+    if (buffered + inFlight === 0) {
+      rounds = 0;
+      return;
+    }
+    if (logged === loggedAtTimeout || rounds >= MAX_BEFORE_EXIT_FLUSHES) return;
+    rounds++;
     flushing = true;
     shipper.flush({ timeoutMs }).then(
       ({ complete }) => {

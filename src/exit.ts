@@ -8,7 +8,8 @@
  * listens to the signal itself, its handler decides how the process ends: the participants are
  * only flushed, and stay open for what its shutdown logs. Listeners of signal-exit (a dependency of
  * many packages) are passive: they end the process only when nobody else listens, so they do not
- * count as the program handling the signal.
+ * count as the program handling the signal. On `beforeExit`, what is pending is flushed, a few
+ * times at most, then closed, so that the process always gets to end.
  */
 import { isMainThread } from 'node:worker_threads';
 
@@ -33,19 +34,28 @@ export type ExitSignal = 'SIGTERM' | 'SIGINT';
 const SIGNALS: readonly ExitSignal[] = isMainThread ? ['SIGTERM', 'SIGINT'] : [];
 /** Past its own deadline, how long a close may still take before the signal is raised anyway. */
 const CLOSE_GRACE_MS = 1_000;
+/**
+ * `beforeExit` flushes a participant at most this many times in a row (what was buffered, then
+ * what the program's own `beforeExit` listeners logged); the next time, it closes it, so that a
+ * program that logs on every `beforeExit` cannot keep the process alive forever.
+ */
+const BEFORE_EXIT_FLUSHES = 2;
 
 interface ExitState {
   readonly participants: Set<ExitParticipant>;
-  /** Participants whose last `beforeExit` flush ran out of time: the next one closes them. */
-  readonly unfinished: WeakSet<ExitParticipant>;
   /** What `logged()` was when `beforeExit` last found a participant with nothing pending. */
   readonly quietAt: WeakMap<ExitParticipant, number>;
+  /** `beforeExit` flushes since a participant was last found with nothing pending. */
+  readonly flushes: WeakMap<ExitParticipant, number>;
   readonly onBeforeExit: () => void;
   readonly onSignal: Record<ExitSignal, () => void>;
   listening: boolean;
-  signalsListening: boolean;
+  /** Signals the program handles itself: from then on, they are left to it. */
+  readonly leftToProgram: Set<ExitSignal>;
   /** The signal being handled: a second one ends the process at once. */
   handling: ExitSignal | undefined;
+  /** The closes the signal being handled waits for, before it is raised again. */
+  readonly closing: Promise<unknown>[];
 }
 
 const STATE_KEY = Symbol.for('cloudwatch-shipper.exit.v1');
@@ -56,16 +66,17 @@ shared[STATE_KEY] = state;
 function createState(): ExitState {
   const created: ExitState = {
     participants: new Set(),
-    unfinished: new WeakSet(),
     quietAt: new WeakMap(),
+    flushes: new WeakMap(),
     onBeforeExit: () => onBeforeExit(created),
     onSignal: {
       SIGTERM: () => onSignal(created, 'SIGTERM'),
       SIGINT: () => onSignal(created, 'SIGINT'),
     },
     listening: false,
-    signalsListening: false,
+    leftToProgram: new Set(),
     handling: undefined,
+    closing: [],
   };
   return created;
 }
@@ -83,22 +94,24 @@ function onBeforeExit(s: ExitState): void {
 function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
   if (!s.participants.has(participant)) return;
   if (participant.pending() === 0) {
-    s.unfinished.delete(participant);
     s.quietAt.set(participant, participant.logged());
+    s.flushes.delete(participant);
     return;
   }
-  if (s.unfinished.has(participant)) {
-    // Flushed once and ran out of time (the endpoint is down): stop, so that the process ends.
-    void participant.close({ timeoutMs: 0 }).catch(noop);
+  const flushes = (s.flushes.get(participant) ?? 0) + 1;
+  s.flushes.set(participant, flushes);
+  const { exitTimeoutMs } = participant;
+  if (flushes > BEFORE_EXIT_FLUSHES) {
+    void participant.close({ timeoutMs: exitTimeoutMs }).catch(noop);
     return;
   }
-  // The flush keeps the event loop alive until it settles; `beforeExit` then comes again.
-  void participant.flush({ timeoutMs: participant.exitTimeoutMs }).then(
-    (result) => {
-      if ((result as { complete?: unknown } | undefined)?.complete === false) s.unfinished.add(participant);
-    },
-    () => s.unfinished.add(participant),
-  );
+  // The flush keeps the event loop alive until it settles; `beforeExit` then comes again. One
+  // that ran out of time (the endpoint is down) is followed by a close at once: a request still
+  // hanging would otherwise hold the process until it times out.
+  const stop = (): void => void participant.close({ timeoutMs: 0 }).catch(noop);
+  void participant.flush({ timeoutMs: exitTimeoutMs }).then((result) => {
+    if ((result as { complete?: unknown } | undefined)?.complete === false) stop();
+  }, stop);
 }
 
 function onSignal(s: ExitState, signal: ExitSignal): void {
@@ -108,28 +121,46 @@ function onSignal(s: ExitState, signal: ExitSignal): void {
     process.kill(process.pid, signal);
     return;
   }
+  // Ours runs first (it is prepended), so the program's listeners, `once` ones included, are
+  // all still there to be seen.
   const others = process.listeners(signal).filter((listener) => listener !== s.onSignal[signal]);
   if (others.length > passiveListeners()) {
-    // The program handles the signal: send what is buffered, keep the shippers open for what its
-    // shutdown logs, and leave this signal and the next to it.
-    stopSignals(s);
+    // The program handles this signal: send what is buffered, keep the shippers open for what its
+    // shutdown logs, and leave this signal to it from now on.
+    s.leftToProgram.add(signal);
+    process.off(signal, s.onSignal[signal]);
     for (const participant of s.participants) {
       void participant.flush({ timeoutMs: participant.exitTimeoutMs }).catch(noop);
     }
     return;
   }
   s.handling = signal;
-  const closing = [...s.participants].map((participant) =>
-    withDeadline(participant.close({ timeoutMs: participant.exitTimeoutMs }), participant.exitTimeoutMs),
-  );
-  void Promise.allSettled(closing).then(() => {
+  for (const participant of s.participants) closeForSignal(s, participant);
+  void allClosed(s).then(() => {
     // A turn of the event loop first, so that whatever else awaited the closes (a report on
     // standard error, say) runs before the process ends.
     setImmediate(() => {
       stopListening(s);
+      s.handling = undefined;
+      s.closing.length = 0;
+      // Ends the process, unless a listener added since takes the signal: then it is theirs.
       process.kill(process.pid, signal);
     });
   });
+}
+
+function closeForSignal(s: ExitState, participant: ExitParticipant): void {
+  const { exitTimeoutMs } = participant;
+  s.closing.push(withDeadline(participant.close({ timeoutMs: exitTimeoutMs }), exitTimeoutMs));
+}
+
+/** Waits for every close, including those of participants registered while it waits. */
+async function allClosed(s: ExitState): Promise<void> {
+  let waited = -1;
+  while (waited !== s.closing.length) {
+    waited = s.closing.length;
+    await Promise.allSettled(s.closing);
+  }
 }
 
 /**
@@ -156,30 +187,35 @@ function withDeadline(promise: Promise<unknown>, timeoutMs: number): Promise<unk
   return Promise.race([promise.catch(noop), deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Listeners go first, so that ours sees the program's before they run (and `once` ones go). */
 function startListening(s: ExitState): void {
   if (s.listening) return;
   s.listening = true;
-  process.on('beforeExit', s.onBeforeExit);
-  if (s.handling !== undefined) return;
-  s.signalsListening = true;
-  for (const signal of SIGNALS) process.on(signal, s.onSignal[signal]);
-}
-
-function stopSignals(s: ExitState): void {
-  if (!s.signalsListening) return;
-  s.signalsListening = false;
-  for (const signal of SIGNALS) process.off(signal, s.onSignal[signal]);
+  process.prependListener('beforeExit', s.onBeforeExit);
+  for (const signal of SIGNALS) {
+    if (!s.leftToProgram.has(signal)) process.prependListener(signal, s.onSignal[signal]);
+  }
 }
 
 function stopListening(s: ExitState): void {
   if (!s.listening) return;
   s.listening = false;
   process.off('beforeExit', s.onBeforeExit);
-  stopSignals(s);
+  for (const signal of SIGNALS) process.off(signal, s.onSignal[signal]);
 }
 
 export function registerForExit(participant: ExitParticipant): void {
   state.participants.add(participant);
+  // Made while a signal is being handled: it is closed with the others before the signal is
+  // raised, a turn later, so that what its maker logs at once still goes out.
+  if (state.handling !== undefined) {
+    const s = state;
+    s.closing.push(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        closeForSignal(s, participant);
+      }),
+    );
+  }
   startListening(state);
 }
 

@@ -116,24 +116,73 @@ describe('flushOnExit', () => {
     expect(messages).toEqual(expect.arrayContaining(['shutting down', 'bye']));
   });
 
-  it('lets a graceful shutdown registered with process.once finish instead of ending the process under it', async () => {
+  it.each([
+    ['before', true],
+    ['after', false],
+  ])('lets a graceful shutdown registered with process.once %s the shipper finish', async (_, first) => {
     cwl = await startLocalCloudWatchLogs();
+    const handler = `process.once('SIGTERM', async () => {
+       await new Promise((resolve) => setTimeout(resolve, 300));
+       globalThis.app.log('bye');
+       await globalThis.app.close();
+       process.exit(0);
+     });`;
+    // Declared before the shipper exists, the handler can only find it when the signal comes.
     const proc = startChild(
       cwl.endpoint,
-      `process.once('SIGTERM', async () => {
-         await new Promise((resolve) => setTimeout(resolve, 300));
-         shipper.log('bye');
-         await shipper.close();
-         process.exit(0);
-       });
+      `globalThis.app = shipper;
+       ${first ? '' : handler}
        for (let i = 0; i < 10; i++) shipper.log('line ' + i);
        console.log('ready');
        setInterval(() => {}, 1000);`,
+      first ? handler : '',
     );
     expect(await nextLine(proc)).toBe('ready');
     proc.kill('SIGTERM');
     expect(await exited(proc)).toEqual({ code: 0, signal: null });
     expect(cwl.events('/exit', 's').map((e) => e.message)).toContain('bye');
+  });
+
+  it('closes on SIGTERM when the program handles only SIGINT', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `process.on('SIGINT', () => { shipper.log('job cancelled'); console.log('cancelled'); });
+       shipper.log('started');
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect(await nextLine(proc)).toBe('ready');
+    proc.kill('SIGINT');
+    expect(await nextLine(proc)).toBe('cancelled');
+    proc.kill('SIGTERM');
+    expect((await exited(proc)).signal).toBe('SIGTERM');
+    expect(cwl.events('/exit', 's').map((e) => e.message)).toEqual(['started', 'job cancelled']);
+  });
+
+  it('closes a shipper made while a signal is being handled before the signal ends the process', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ latencyMs: 50 });
+    const proc = startChild(
+      cwl.endpoint,
+      // The first batch goes out with the close the signal starts; when it lands, the program
+      // makes another shipper (a stream per job, say) and logs to it.
+      `shipper.log('first');
+       shipper.once('batch', () => {
+         const late = new LogShipper({
+           logGroupName: '/exit', logStreamName: 'late', createLogGroup: true, flushOnExit: true,
+           clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
+             credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+         });
+         late.log('made during the close');
+       });
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect(await nextLine(proc)).toBe('ready');
+    proc.kill('SIGTERM');
+    expect((await exited(proc)).signal).toBe('SIGTERM');
+    expect(cwl.events('/exit', 'late').map((e) => e.message)).toEqual(['made during the close']);
   });
 
   it.each([
@@ -226,6 +275,42 @@ describe('flushOnExit', () => {
     expect(await exited(proc)).toEqual({ code: 0, signal: null });
     // Counted, not lost silently: what the flush could not send was dropped as closed.
     expect(JSON.parse(await report)).toMatchObject({ closed: 100 });
+  });
+
+  it('ends a program that logs on every beforeExit, sending its first goodbyes', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `let round = 0;
+       process.on('beforeExit', () => shipper.log('goodbye ' + ++round));
+       process.on('exit', () => console.log(round));
+       shipper.log('work done');`,
+    );
+    const rounds = nextLine(proc);
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    expect(Number(await rounds)).toBeLessThan(10);
+    expect(
+      cwl
+        .events('/exit', 's')
+        .map((e) => e.message)
+        .slice(0, 3),
+    ).toEqual(['work done', 'goodbye 1', 'goodbye 2']);
+  });
+
+  it('ends by itself within exitTimeoutMs, not requestTimeoutMs, when a request hangs', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ latencyMs: 60_000 });
+    const proc = startChild(
+      cwl.endpoint,
+      `shipper.log('never answered');
+       process.on('exit', () => console.log(JSON.stringify(shipper.stats().dropped)));`,
+    );
+    const report = nextLine(proc);
+    // exitTimeoutMs is 1 s and requestTimeoutMs 30 s: the bound is loose, the gap wide.
+    const started = Date.now();
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(JSON.parse(await report)).toMatchObject({ closed: 1 });
   });
 
   it('bounds a close the program began, and still ends by the signal', async () => {

@@ -277,6 +277,28 @@ describe('CloudWatchTransport — delivery and shutdown', () => {
     expect(messages()).toHaveLength(1000);
   });
 
+  it('ends a program that logs on every beforeExit', async () => {
+    // Each flush keeps the event loop busy, which brings another beforeExit, where the program
+    // logs again: the flushes in a row are capped, so that the program still ends.
+    const source = `
+      import winston from 'winston';
+      import { CloudWatchTransport } from 'cloudwatch-shipper/winston';
+      // The program's listener comes first and logs straight to the transport's shipper.
+      let round = 0;
+      process.on('beforeExit', () => transport.shipper.log('goodbye ' + ++round));
+      const transport = new CloudWatchTransport({
+        logGroupName: ${JSON.stringify(GROUP)}, logStreamName: ${JSON.stringify(STREAM)},
+        createLogGroup: true, clientConfig: { endpoint: process.env.CWL_ENDPOINT },
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      logger.info('work done');
+    `;
+    const child = await runModule(source, { env: endpointEnv(cwl), timeoutMs: 20_000 });
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(messages()[0]).toMatch(/work done/);
+  });
+
   it('sends an uncaught exception it handles before winston exits the process', async () => {
     // Prepare: a flush interval longer than the 3 s winston waits before it exits.
     const source = `
