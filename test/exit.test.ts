@@ -47,6 +47,17 @@ async function exited(process: ChildProcess): Promise<{ code: number | null; sig
   return { code, signal };
 }
 
+/** Waits for `line` on the child's output, sends it `signal`, and resolves with how it ended. */
+async function signalOn(
+  proc: ChildProcess,
+  line: string,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; signal: string | null }> {
+  expect(await nextLine(proc)).toBe(line);
+  proc.kill(signal);
+  return exited(proc);
+}
+
 describe('flushOnExit', () => {
   it('sends the logs written just before SIGTERM, then ends by the signal', async () => {
     cwl = await startLocalCloudWatchLogs();
@@ -154,9 +165,7 @@ describe('flushOnExit', () => {
     );
     expect(await nextLine(proc)).toBe('ready');
     proc.kill('SIGINT');
-    expect(await nextLine(proc)).toBe('cancelled');
-    proc.kill('SIGTERM');
-    expect((await exited(proc)).signal).toBe('SIGTERM');
+    expect((await signalOn(proc, 'cancelled')).signal).toBe('SIGTERM');
     expect(cwl.events('/exit', 's').map((e) => e.message)).toEqual(['started', 'job cancelled']);
   });
 
@@ -179,9 +188,7 @@ describe('flushOnExit', () => {
        console.log('ready');
        setInterval(() => {}, 1000);`,
     );
-    expect(await nextLine(proc)).toBe('ready');
-    proc.kill('SIGTERM');
-    expect((await exited(proc)).signal).toBe('SIGTERM');
+    expect((await signalOn(proc, 'ready')).signal).toBe('SIGTERM');
     expect(cwl.events('/exit', 'late').map((e) => e.message)).toEqual(['made during the close']);
   });
 
@@ -238,9 +245,7 @@ describe('flushOnExit', () => {
          console.log('ready');
          setInterval(() => {}, 1000);`,
       );
-      expect(await nextLine(proc)).toBe('ready');
-      proc.kill('SIGTERM');
-      expect((await exited(proc)).signal).toBe('SIGTERM');
+      expect((await signalOn(proc, 'ready')).signal).toBe('SIGTERM');
       expect(cwl.events('/exit', 's')).toHaveLength(1);
       expect(slow.events('/exit', 'cjs')).toHaveLength(1);
     } finally {
@@ -322,9 +327,7 @@ describe('flushOnExit', () => {
        setTimeout(() => { void shipper.close(); console.log('closing'); }, 0);
        setInterval(() => {}, 1000);`,
     );
-    expect(await nextLine(proc)).toBe('closing');
-    proc.kill('SIGTERM');
-    expect((await exited(proc)).signal).toBe('SIGTERM');
+    expect((await signalOn(proc, 'closing')).signal).toBe('SIGTERM');
     expect(cwl.events('/exit', 's')).toHaveLength(10);
   });
 
