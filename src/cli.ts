@@ -53,6 +53,9 @@ function notSent(stats: ShipperStats): string | undefined {
 }
 
 async function main(): Promise<void> {
+  // A closed standard error (a pipe whose reader went away) must not end the command with an
+  // uncaught EPIPE: its reports are lost, the lines still go out, and a signal still ends it.
+  process.stderr.on('error', noop);
   const { options, shipper } = start();
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 

@@ -47,6 +47,8 @@ interface ExitState {
   readonly quietAt: WeakMap<ExitParticipant, number>;
   /** `beforeExit` flushes since a participant was last found with nothing pending. */
   readonly flushes: WeakMap<ExitParticipant, number>;
+  /** Participants a flush for a handled signal left unfinished: `beforeExit` closes them at once. */
+  readonly unfinished: WeakSet<ExitParticipant>;
   readonly onBeforeExit: () => void;
   readonly onSignal: Record<ExitSignal, () => void>;
   listening: boolean;
@@ -58,6 +60,8 @@ interface ExitState {
   readonly closing: Promise<unknown>[];
 }
 
+// Every copy of the module runs its listeners against the state the first one made: change the
+// key's version whenever the shape of ExitState or the meaning of its fields changes.
 const STATE_KEY = Symbol.for('cloudwatch-shipper.exit.v1');
 const shared = globalThis as Record<symbol, ExitState | undefined>;
 const state: ExitState = shared[STATE_KEY] ?? createState();
@@ -68,6 +72,7 @@ function createState(): ExitState {
     participants: new Set(),
     quietAt: new WeakMap(),
     flushes: new WeakMap(),
+    unfinished: new WeakSet(),
     onBeforeExit: () => onBeforeExit(created),
     onSignal: {
       SIGTERM: () => onSignal(created, 'SIGTERM'),
@@ -84,7 +89,10 @@ function createState(): ExitState {
 function onBeforeExit(s: ExitState): void {
   for (const participant of s.participants) {
     // Nothing logged since a look that found nothing pending: let the process end.
-    if (participant.pending() === 0 && participant.logged() === s.quietAt.get(participant)) continue;
+    if (
+      attempt(() => participant.pending() === 0 && participant.logged() === s.quietAt.get(participant), true)
+    )
+      continue;
     // Look once the other `beforeExit` listeners have run: a program's own may still log (a
     // goodbye), and would otherwise have nobody to send it, as Node ends when they return.
     setImmediate(() => settleBeforeExit(s, participant));
@@ -93,44 +101,55 @@ function onBeforeExit(s: ExitState): void {
 
 function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
   if (!s.participants.has(participant)) return;
-  if (participant.pending() === 0) {
-    s.quietAt.set(participant, participant.logged());
+  if (attempt(() => participant.pending() === 0, true)) {
+    s.quietAt.set(
+      participant,
+      attempt(() => participant.logged(), -1),
+    );
     s.flushes.delete(participant);
+    return;
+  }
+  const { exitTimeoutMs } = participant;
+  const stop = (): void => void call(() => participant.close({ timeoutMs: 0 }));
+  if (s.unfinished.has(participant)) {
+    // A handled signal's flush already ran out of time: do not make the end wait twice.
+    stop();
     return;
   }
   const flushes = (s.flushes.get(participant) ?? 0) + 1;
   s.flushes.set(participant, flushes);
-  const { exitTimeoutMs } = participant;
   if (flushes > BEFORE_EXIT_FLUSHES) {
-    void participant.close({ timeoutMs: exitTimeoutMs }).catch(noop);
+    void call(() => participant.close({ timeoutMs: exitTimeoutMs }));
     return;
   }
   // The flush keeps the event loop alive until it settles; `beforeExit` then comes again. One
   // that ran out of time (the endpoint is down) is followed by a close at once: a request still
   // hanging would otherwise hold the process until it times out.
-  const stop = (): void => void participant.close({ timeoutMs: 0 }).catch(noop);
-  void participant.flush({ timeoutMs: exitTimeoutMs }).then((result) => {
-    if ((result as { complete?: unknown } | undefined)?.complete === false) stop();
-  }, stop);
+  void call(() => participant.flush({ timeoutMs: exitTimeoutMs })).then((result) => {
+    if (!isComplete(result)) stop();
+  });
 }
 
 function onSignal(s: ExitState, signal: ExitSignal): void {
-  if (s.handling !== undefined) {
-    // A second signal: end at once, as if we were not here.
-    stopListening(s);
-    process.kill(process.pid, signal);
-    return;
-  }
   // Ours runs first (it is prepended), so the program's listeners, `once` ones included, are
   // all still there to be seen.
-  const others = process.listeners(signal).filter((listener) => listener !== s.onSignal[signal]);
-  if (others.length > passiveListeners()) {
+  const handled = programHandles(s, signal);
+  if (s.handling !== undefined) {
+    // A second signal: as if we were not here. A listener of the program's gets it as it is;
+    // with none, it ends the process at once.
+    stopListening(s);
+    if (!handled) process.kill(process.pid, signal);
+    return;
+  }
+  if (handled) {
     // The program handles this signal: send what is buffered, keep the shippers open for what its
     // shutdown logs, and leave this signal to it from now on.
     s.leftToProgram.add(signal);
     process.off(signal, s.onSignal[signal]);
     for (const participant of s.participants) {
-      void participant.flush({ timeoutMs: participant.exitTimeoutMs }).catch(noop);
+      void call(() => participant.flush({ timeoutMs: participant.exitTimeoutMs })).then((result) => {
+        if (!isComplete(result)) s.unfinished.add(participant);
+      });
     }
     return;
   }
@@ -151,7 +170,44 @@ function onSignal(s: ExitState, signal: ExitSignal): void {
 
 function closeForSignal(s: ExitState, participant: ExitParticipant): void {
   const { exitTimeoutMs } = participant;
-  s.closing.push(withDeadline(participant.close({ timeoutMs: exitTimeoutMs }), exitTimeoutMs));
+  s.closing.push(
+    withDeadline(
+      call(() => participant.close({ timeoutMs: exitTimeoutMs })),
+      exitTimeoutMs,
+    ),
+  );
+}
+
+/** Whether a listener other than ours and signal-exit's passive ones waits for `signal`. */
+function programHandles(s: ExitState, signal: ExitSignal): boolean {
+  const others = process.listeners(signal).filter((listener) => listener !== s.onSignal[signal]);
+  return others.length > passiveListeners();
+}
+
+/** What a participant's promise settles as when it throws, synchronously or not. */
+const FAILED = Symbol('failed');
+
+/** A participant's promise, which never rejects: a failure settles as {@link FAILED}. */
+function call(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return run().catch(() => FAILED);
+  } catch {
+    return Promise.resolve(FAILED);
+  }
+}
+
+/** A participant's answer, or `fallback` when asking it throws. */
+function attempt<T>(ask: () => T, fallback: T): T {
+  try {
+    return ask();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Whether a flush finished: `{ complete: false }` or a failure say not; anything else does. */
+function isComplete(result: unknown): boolean {
+  return result !== FAILED && (result as { complete?: unknown } | undefined)?.complete !== false;
 }
 
 /** Waits for every close, including those of participants registered while it waits. */
@@ -187,13 +243,21 @@ function withDeadline(promise: Promise<unknown>, timeoutMs: number): Promise<unk
   return Promise.race([promise.catch(noop), deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Listeners go first, so that ours sees the program's before they run (and `once` ones go). */
+/**
+ * Listeners go first, so that ours sees the program's before they run (and `once` ones go).
+ * Each is checked, not assumed: the program may have removed it (`removeAllListeners`).
+ */
 function startListening(s: ExitState): void {
-  if (s.listening) return;
   s.listening = true;
-  process.prependListener('beforeExit', s.onBeforeExit);
+  if (!process.listeners('beforeExit').includes(s.onBeforeExit)) {
+    process.prependListener('beforeExit', s.onBeforeExit);
+  }
+  if (s.handling !== undefined) return;
   for (const signal of SIGNALS) {
-    if (!s.leftToProgram.has(signal)) process.prependListener(signal, s.onSignal[signal]);
+    const listener = s.onSignal[signal];
+    if (!s.leftToProgram.has(signal) && !process.listeners(signal).includes(listener)) {
+      process.prependListener(signal, listener);
+    }
   }
 }
 

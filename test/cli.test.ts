@@ -281,6 +281,24 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('still ends by the signal when its standard error was closed', async () => {
+    // Prepare: the reader of standard error goes away, so the report of lost lines meets EPIPE.
+    cwl.setFaults({ downForMs: 60_000 });
+    // Act
+    const child = await run({
+      args: args('--close-timeout-ms', '300'),
+      env: endpointEnv(cwl),
+      timeoutMs: 20_000,
+      started: (shipperProcess) => {
+        shipperProcess.stderr?.destroy();
+        shipperProcess.stdin?.write(lines(100));
+        signalOnce(shipperProcess, () => cwl.stats().faults.down >= 1, 'SIGTERM');
+      },
+    });
+    // Assess: not an uncaught EPIPE (exit status 1)
+    expect(child).toMatchObject({ code: null, signal: 'SIGTERM' });
+  });
+
   it('still honours --close-timeout-ms after SIGTERM once the input has ended', async () => {
     // Prepare: the input ends at once, so the command is in its final flush when the signal comes.
     cwl.setFaults({ downForMs: 60_000 });

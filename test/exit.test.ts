@@ -169,6 +169,86 @@ describe('flushOnExit', () => {
     expect(cwl.events('/exit', 's').map((e) => e.message)).toEqual(['started', 'job cancelled']);
   });
 
+  it("gives a second signal to the program's own handler of it, once, without ending the process", async () => {
+    // Prepare: the program handles SIGINT ("press Ctrl-C twice to force"), not SIGTERM; a SIGINT
+    // comes while the SIGTERM closes the shippers (a slow endpoint).
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ latencyMs: 150 });
+    const proc = startChild(
+      cwl.endpoint,
+      `let presses = 0;
+       process.on('SIGINT', () => { if (++presses === 2) process.exit(9); console.log('pressed'); });
+       const close = shipper.close.bind(shipper);
+       shipper.close = (options) => { console.log('closing'); return close(options); };
+       shipper.log('started');
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect(await nextLine(proc)).toBe('ready');
+    proc.kill('SIGTERM');
+    expect(await nextLine(proc)).toBe('closing');
+    proc.kill('SIGINT');
+    expect(await nextLine(proc)).toBe('pressed');
+    // Assess: the SIGTERM still ended the process, after the close.
+    expect(await exited(proc)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(cwl.events('/exit', 's').map((e) => e.message)).toEqual(['started']);
+  });
+
+  it('keeps a shipper made after the program removed every SIGTERM listener covered', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `process.removeAllListeners('SIGTERM');
+       const other = new LogShipper({
+         logGroupName: '/exit', logStreamName: 'other', createLogGroup: true, flushOnExit: true,
+         clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
+           credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+       });
+       other.log('from the other');
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect((await signalOn(proc, 'ready')).signal).toBe('SIGTERM');
+    expect(cwl.events('/exit', 'other')).toHaveLength(1);
+  });
+
+  it('closes the other shippers when one throws from close()', async () => {
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `class Guarded extends LogShipper { close() { throw new Error('guard'); } }
+       new Guarded({ logGroupName: '/exit', logStreamName: 'guarded', flushOnExit: true,
+         clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
+           credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
+       for (let i = 0; i < 10; i++) shipper.log('line ' + i);
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    expect((await signalOn(proc, 'ready')).signal).toBe('SIGTERM');
+    expect(cwl.events('/exit', 's')).toHaveLength(10);
+  });
+
+  it("does not make the end wait twice when a handled signal's flush ran out of time", async () => {
+    // Prepare: the endpoint is down; the program handles SIGTERM by stopping its work.
+    cwl = await startLocalCloudWatchLogs();
+    cwl.setFaults({ downForMs: 3_600_000 });
+    const proc = startChild(
+      cwl.endpoint,
+      `const work = setInterval(() => {}, 1000);
+       let signalled;
+       process.on('SIGTERM', () => { signalled = Date.now(); clearInterval(work); });
+       process.on('exit', () => console.log(Date.now() - signalled));
+       shipper.log('unsendable');
+       console.log('ready');`,
+    );
+    expect(await nextLine(proc)).toBe('ready');
+    const took = nextLine(proc);
+    proc.kill('SIGTERM');
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    // exitTimeoutMs is 1 s: one wait of it, not two (loosely, so that a slow machine cannot fail it).
+    expect(Number(await took)).toBeLessThan(1_900);
+  });
+
   it('closes a shipper made while a signal is being handled before the signal ends the process', async () => {
     cwl = await startLocalCloudWatchLogs();
     cwl.setFaults({ latencyMs: 50 });
