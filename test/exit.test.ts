@@ -18,11 +18,15 @@ function startChild(endpoint: string, body: string, before = ''): ChildProcess {
   const source = `
     import { LogShipper } from ${JSON.stringify(dist)};
     ${before}
-    const shipper = new LogShipper({
-      logGroupName: '/exit', logStreamName: 's', createLogGroup: true, flushOnExit: true,
+    const clientConfig = { endpoint: ${JSON.stringify(endpoint)}, region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
+    // A shipper with flushOnExit to the group '/exit', for the tests that make more than one.
+    const makeShipper = (logStreamName, options = {}, Class = LogShipper) => new Class({
+      logGroupName: '/exit', logStreamName, createLogGroup: true, flushOnExit: true, clientConfig,
+      ...options,
+    });
+    const shipper = makeShipper('s', {
       flushIntervalMs: 3_600_000, exitTimeoutMs: 1_000, retry: { minDelayMs: 10, maxDelayMs: 50 },
-      clientConfig: { endpoint: ${JSON.stringify(endpoint)}, region: 'us-east-1',
-        credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
     });
     shipper.on('error', () => {});
     ${body}
@@ -199,11 +203,7 @@ describe('flushOnExit', () => {
     const proc = startChild(
       cwl.endpoint,
       `process.removeAllListeners('SIGTERM');
-       const other = new LogShipper({
-         logGroupName: '/exit', logStreamName: 'other', createLogGroup: true, flushOnExit: true,
-         clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
-           credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
-       });
+       const other = makeShipper('other');
        other.log('from the other');
        console.log('ready');
        setInterval(() => {}, 1000);`,
@@ -217,9 +217,7 @@ describe('flushOnExit', () => {
     const proc = startChild(
       cwl.endpoint,
       `class Guarded extends LogShipper { close() { throw new Error('guard'); } }
-       new Guarded({ logGroupName: '/exit', logStreamName: 'guarded', flushOnExit: true,
-         clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
-           credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
+       makeShipper('guarded', {}, Guarded);
        for (let i = 0; i < 10; i++) shipper.log('line ' + i);
        console.log('ready');
        setInterval(() => {}, 1000);`,
@@ -258,11 +256,7 @@ describe('flushOnExit', () => {
       // makes another shipper (a stream per job, say) and logs to it.
       `shipper.log('first');
        shipper.once('batch', () => {
-         const late = new LogShipper({
-           logGroupName: '/exit', logStreamName: 'late', createLogGroup: true, flushOnExit: true,
-           clientConfig: { endpoint: ${JSON.stringify(cwl.endpoint)}, region: 'us-east-1',
-             credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
-         });
+         const late = makeShipper('late');
          late.log('made during the close');
        });
        console.log('ready');
@@ -314,12 +308,10 @@ describe('flushOnExit', () => {
         `const { createRequire } = await import('node:module');
          const { LogShipper: CommonJsShipper } = createRequire(import.meta.url)(
            ${JSON.stringify(dist.replace(/index\.js$/, 'index.cjs'))});
-         const other = new CommonJsShipper({
-           logGroupName: '/exit', logStreamName: 'cjs', createLogGroup: true, flushOnExit: true,
+         const other = makeShipper('cjs', {
            flushIntervalMs: 3_600_000, exitTimeoutMs: 2_000,
-           clientConfig: { endpoint: ${JSON.stringify(slow.endpoint)}, region: 'us-east-1',
-             credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
-         });
+           clientConfig: { ...clientConfig, endpoint: ${JSON.stringify(slow.endpoint)} },
+         }, CommonJsShipper);
          shipper.log('from esm');
          other.log('from cjs');
          console.log('ready');
