@@ -73,8 +73,8 @@ async function main(): Promise<void> {
       stopping = true;
       wake?.();
       process.stdin.pause();
-      // Bounded here too: a close the end of input began has no bound of its own.
-      await within(shipper.close({ timeoutMs }), timeoutMs);
+      // Bounds a close the end of input began without one, too.
+      await shipper.close({ timeoutMs });
       report();
     },
     exitTimeoutMs: options.closeTimeoutMs,
@@ -148,17 +148,6 @@ async function main(): Promise<void> {
   if (stopping) return;
   unregisterForExit(command);
   if (report()) process.exitCode = EXIT_NOT_ALL_SENT;
-}
-
-/** Resolves when `promise` settles or `ms` pass, whichever is first. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(noop, noop),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function noop(): void {}

@@ -199,6 +199,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   private keepAliveUsers = 0;
   private closed = false;
   private closing: Promise<CloseResult> | undefined;
+  /** Aborted when the first of the bounds given to `close()` ends: the close then stops waiting. */
+  private closeBound: AbortController | undefined;
   private pendingDrops: Partial<DropCounts> = {};
   private readonly errorReports = new Map<string, ErrorReport>();
   private readonly invalidDestinations = new Set<string>();
@@ -342,14 +344,27 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   /**
    * Flushes, stops the timer and refuses further events (they are counted as dropped, `closed`).
    * With `timeoutMs` or `signal`, what is still unsent when the wait ends is dropped as `closed`.
-   * Calling it again returns the same promise.
+   * Calling it again returns the same promise; a `timeoutMs` or `signal` given then bounds the
+   * close under way as well (whichever bound ends first ends the wait).
    */
   close(options: FlushOptions = {}): Promise<CloseResult> {
+    let deadline: ReturnType<typeof deadlineOf>;
+    try {
+      deadline = deadlineOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.closing) {
       this.closed = true;
       clearInterval(this.timer);
+      this.closeBound = new AbortController();
       // Still registered while it closes: a signal meanwhile bounds the close by exitTimeoutMs.
-      this.closing = this.shutDown(options).finally(() => unregisterForExit(this.exitHooks));
+      this.closing = this.shutDown(this.closeBound.signal).finally(() => unregisterForExit(this.exitHooks));
+    }
+    if (deadline.promise !== undefined) {
+      const bound = this.closeBound as AbortController;
+      void deadline.promise.then(() => bound.abort());
+      void this.closing.then(deadline.clear, deadline.clear);
     }
     return this.closing;
   }
@@ -735,11 +750,11 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     }
   }
 
-  private async shutDown(options: FlushOptions): Promise<CloseResult> {
+  private async shutDown(bound: AbortSignal): Promise<CloseResult> {
     const before = this.dropped.closed;
     this.holdProcess(1);
     try {
-      const { complete } = await this.flush(options);
+      const { complete } = await this.flush({ signal: bound });
       if (!complete) {
         for (const destination of this.destinations) {
           for (const batch of destination.carry.splice(0)) {

@@ -851,6 +851,29 @@ describe('LogShipper — input', () => {
 });
 
 describe('LogShipper — lifecycle', () => {
+  it('lets a later close({ timeoutMs }) bound a close that began without one', async () => {
+    // Prepare: the request never gets an answer.
+    cwl.on(PutLogEventsCommand).callsFake(() => new Promise(() => {}));
+    const shipper = makeShipper({ requestTimeoutMs: 0 });
+    shipper.log('stuck');
+    const unbounded = shipper.close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    // Act
+    const bounded = shipper.close({ timeoutMs: 100 });
+    await vi.advanceTimersByTimeAsync(100);
+    // Assess: the same close, ended by the later bound, with what was left counted.
+    expect(bounded).toBe(unbounded);
+    expect(await unbounded).toEqual({ complete: false, dropped: 1 });
+    expect(expectBalanced(shipper).dropped.closed).toBe(1);
+  });
+
+  it('refuses a bad timeoutMs with a rejection, before it starts closing', async () => {
+    const shipper = makeShipper();
+    await expect(shipper.close({ timeoutMs: -1 })).rejects.toThrow(/timeoutMs/);
+    expect(shipper.log('still open')).toBe(true);
+    expect(expectBalanced(shipper).dropped.closed).toBe(0);
+  });
+
   it('counts events logged after close as dropped, and closing twice is fine', async () => {
     const shipper = makeShipper();
     shipper.log('before');
