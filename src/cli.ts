@@ -141,9 +141,7 @@ async function main(): Promise<void> {
   const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
   if (last !== '') ship(last);
 
-  // A flush, not close(): a signal during it still gets the --close-timeout-ms bound.
-  await shipper.flush();
-  if (stopping) return;
+  // A signal during this close bounds it by --close-timeout-ms (the command's own close does).
   await shipper.close();
   if (stopping) return;
   unregisterForExit(command);
