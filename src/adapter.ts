@@ -3,6 +3,7 @@
 // only the option types are re-exported, by the subpaths that use them.
 import { ConfigError } from './errors.js';
 import { toTimestamp } from './event.js';
+import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import type { LogShipperOptions } from './options.js';
 import { LogShipper } from './shipper.js';
 
@@ -82,46 +83,30 @@ export function recordTime(value: unknown): number | undefined {
 
 const SECONDS_BELOW = 1e11;
 
-const MAX_BEFORE_EXIT_FLUSHES = 3;
-
 /**
- * On `beforeExit`, flushes what is still buffered, for at most `timeoutMs`. The flush holds the
- * event loop open while it runs; when it settles, `beforeExit` comes again and finds nothing left,
- * or nothing logged since a flush that ran out of time, and the program ends. At most
- * {@link MAX_BEFORE_EXIT_FLUSHES} flushes in a row. Returns the function that removes the listener.
+ * On `beforeExit`, flushes what is still buffered, for at most `timeoutMs`, the way `flushOnExit`
+ * does (it shares that mechanism), but for the program's own end only: signals are left to the
+ * program. A last flush lets go of the shipper instead of closing it (its owner closes it).
+ * Returns the function that removes the hook.
  */
 export function flushBeforeExit(shipper: ShipperLike, timeoutMs: number): () => void {
   if (timeoutMs === 0) return noop;
-  let loggedAtTimeout = -1;
-  let flushing = false;
-  // Flushes in a row, each bringing another `beforeExit`: a program that logs on every one of them
-  // would otherwise never end.
-  let rounds = 0;
-  const onBeforeExit = (): void => {
-    if (flushing) return;
-    const { logged, buffered, inFlight } = shipper.stats();
-    if (buffered + inFlight === 0) {
-      rounds = 0;
-      return;
-    }
-    if (logged === loggedAtTimeout || rounds >= MAX_BEFORE_EXIT_FLUSHES) return;
-    rounds++;
-    flushing = true;
-    shipper.flush({ timeoutMs }).then(
-      ({ complete }) => {
-        flushing = false;
-        if (!complete) loggedAtTimeout = logged;
-      },
-      () => {
-        flushing = false;
-        loggedAtTimeout = logged;
-      },
-    );
+  const participant: ExitParticipant = {
+    signals: false,
+    pending: () => {
+      const { buffered, inFlight } = shipper.stats();
+      return buffered + inFlight;
+    },
+    logged: () => shipper.stats().logged,
+    flush: (wait) => shipper.flush(wait),
+    close: (wait) => {
+      unregisterForExit(participant);
+      return shipper.flush(wait);
+    },
+    exitTimeoutMs: timeoutMs,
   };
-  process.on('beforeExit', onBeforeExit);
-  return () => {
-    process.off('beforeExit', onBeforeExit);
-  };
+  registerForExit(participant);
+  return () => unregisterForExit(participant);
 }
 
 /**

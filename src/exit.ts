@@ -23,6 +23,8 @@ export interface ExitParticipant {
   flush(options: { timeoutMs: number }): Promise<unknown>;
   close(options: { timeoutMs: number }): Promise<unknown>;
   readonly exitTimeoutMs: number;
+  /** `false`: only the program's own end (`beforeExit`) concerns it, never a signal. */
+  readonly signals?: boolean;
 }
 
 export type ExitSignal = 'SIGTERM' | 'SIGINT';
@@ -51,7 +53,6 @@ interface ExitState {
   readonly unfinished: WeakSet<ExitParticipant>;
   readonly onBeforeExit: () => void;
   readonly onSignal: Record<ExitSignal, () => void>;
-  listening: boolean;
   /** Signals the program handles itself: from then on, they are left to it. */
   readonly leftToProgram: Set<ExitSignal>;
   /** The signal being handled: a second one ends the process at once. */
@@ -78,7 +79,6 @@ function createState(): ExitState {
       SIGTERM: () => onSignal(created, 'SIGTERM'),
       SIGINT: () => onSignal(created, 'SIGINT'),
     },
-    listening: false,
     leftToProgram: new Set(),
     handling: undefined,
     closing: [],
@@ -146,7 +146,7 @@ function onSignal(s: ExitState, signal: ExitSignal): void {
     // shutdown logs, and leave this signal to it from now on.
     s.leftToProgram.add(signal);
     process.off(signal, s.onSignal[signal]);
-    for (const participant of s.participants) {
+    for (const participant of signalParticipants(s)) {
       void call(() => participant.flush({ timeoutMs: participant.exitTimeoutMs })).then((result) => {
         if (!isComplete(result)) s.unfinished.add(participant);
       });
@@ -154,7 +154,7 @@ function onSignal(s: ExitState, signal: ExitSignal): void {
     return;
   }
   s.handling = signal;
-  for (const participant of s.participants) closeForSignal(s, participant);
+  for (const participant of signalParticipants(s)) closeForSignal(s, participant);
   void allClosed(s).then(() => {
     // A turn of the event loop first, so that whatever else awaited the closes (a report on
     // standard error, say) runs before the process ends.
@@ -166,6 +166,10 @@ function onSignal(s: ExitState, signal: ExitSignal): void {
       process.kill(process.pid, signal);
     });
   });
+}
+
+function signalParticipants(s: ExitState): ExitParticipant[] {
+  return [...s.participants].filter((participant) => participant.signals !== false);
 }
 
 function closeForSignal(s: ExitState, participant: ExitParticipant): void {
@@ -244,26 +248,29 @@ function withDeadline(promise: Promise<unknown>, timeoutMs: number): Promise<unk
 }
 
 /**
- * Listeners go first, so that ours sees the program's before they run (and `once` ones go).
- * Each is checked, not assumed: the program may have removed it (`removeAllListeners`).
+ * Listens to what the participants need: `beforeExit` while there are any, the signals while one
+ * of them wants signals (or one is being handled). Listeners go first, so that ours sees the
+ * program's before they run (and `once` ones go). Each is checked, not assumed: the program may
+ * have removed it (`removeAllListeners`).
  */
-function startListening(s: ExitState): void {
-  s.listening = true;
-  if (!process.listeners('beforeExit').includes(s.onBeforeExit)) {
-    process.prependListener('beforeExit', s.onBeforeExit);
-  }
-  if (s.handling !== undefined) return;
+function updateListeners(s: ExitState): void {
+  const handling = s.handling !== undefined;
+  setListening('beforeExit', s.onBeforeExit, handling || s.participants.size > 0);
+  const signals = handling || signalParticipants(s).length > 0;
   for (const signal of SIGNALS) {
-    const listener = s.onSignal[signal];
-    if (!s.leftToProgram.has(signal) && !process.listeners(signal).includes(listener)) {
-      process.prependListener(signal, listener);
-    }
+    setListening(signal, s.onSignal[signal], signals && !s.leftToProgram.has(signal));
   }
 }
 
+function setListening(event: 'beforeExit' | ExitSignal, listener: () => void, wanted: boolean): void {
+  // Node's typings split these events across overloads; the emitter itself does not care.
+  const emitter = process as NodeJS.EventEmitter;
+  const present = emitter.listeners(event).includes(listener);
+  if (wanted && !present) emitter.prependListener(event, listener);
+  else if (!wanted && present) emitter.off(event, listener);
+}
+
 function stopListening(s: ExitState): void {
-  if (!s.listening) return;
-  s.listening = false;
   process.off('beforeExit', s.onBeforeExit);
   for (const signal of SIGNALS) process.off(signal, s.onSignal[signal]);
 }
@@ -272,7 +279,7 @@ export function registerForExit(participant: ExitParticipant): void {
   state.participants.add(participant);
   // Made while a signal is being handled: it is closed with the others before the signal is
   // raised, a turn later, so that what its maker logs at once still goes out.
-  if (state.handling !== undefined) {
+  if (state.handling !== undefined && participant.signals !== false) {
     const s = state;
     s.closing.push(
       new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
@@ -280,13 +287,13 @@ export function registerForExit(participant: ExitParticipant): void {
       }),
     );
   }
-  startListening(state);
+  updateListeners(state);
 }
 
 export function unregisterForExit(participant: ExitParticipant): void {
   state.participants.delete(participant);
   // While a signal is being handled, the listeners stay: a second signal must end the process.
-  if (state.participants.size === 0 && state.handling === undefined) stopListening(state);
+  updateListeners(state);
 }
 
 function noop(): void {}

@@ -223,6 +223,17 @@ describe('CloudWatchTransport — delivery and shutdown', () => {
     ]);
   });
 
+  it('leaves SIGTERM and SIGINT to the program: its exit flush listens to beforeExit only', () => {
+    const before = ['SIGTERM', 'SIGINT', 'beforeExit'].map((event) => process.listenerCount(event));
+    const transport = makeTransport({ exitFlushTimeoutMs: 1_000 });
+    expect(['SIGTERM', 'SIGINT', 'beforeExit'].map((event) => process.listenerCount(event))).toEqual([
+      before[0],
+      before[1],
+      (before[2] ?? 0) + 1,
+    ]);
+    expect(transport.shipper).toBeDefined();
+  });
+
   it('sends what is buffered when the program ends without closing the logger', async () => {
     // Prepare: a program that logs and simply ends, with the endpoint slow enough that the last
     // batch is still in the buffer when the event loop empties.
