@@ -1,15 +1,14 @@
-import { ConfigError } from './errors.js';
 import type { DropReason, LogEvent } from './event.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES } from './limits.js';
 import {
-  DAY_MS,
-  EVENT_OVERHEAD_BYTES,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_EVENTS,
-  MAX_BATCH_SPAN_MS,
-  MAX_EVENT_AGE_MS,
-  MAX_EVENT_BYTES,
-  MAX_EVENT_FUTURE_MS,
-} from './limits.js';
+  acceptedWindow,
+  eventSize,
+  fitsInBatch,
+  lowerLimit,
+  maxMessageBytes,
+  outsideWindow,
+  withinSpan,
+} from './rules.js';
 
 /** One PutLogEvents request's worth of events, in chronological order. */
 export interface Batch {
@@ -42,22 +41,6 @@ export interface BatchResult {
   readonly dropped: DroppedEvent[];
 }
 
-/** Checks a limit that may be lowered but never raised, and returns the one in force. */
-export function lowerLimit(option: string, value: number | undefined, max: number, min: number): number {
-  if (value === undefined) return max;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(option, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** Oldest timestamp the API accepts at `now`, given the log group's retention. */
-export function oldestAccepted(now: number, retentionInDays: number | undefined): number {
-  const maxAge =
-    retentionInDays === undefined ? MAX_EVENT_AGE_MS : Math.min(MAX_EVENT_AGE_MS, retentionInDays * DAY_MS);
-  return now - maxAge;
-}
-
 const byTimestamp = (a: LogEvent, b: LogEvent): number => a.timestamp - b.timestamp;
 
 /**
@@ -70,11 +53,30 @@ const byTimestamp = (a: LogEvent, b: LogEvent): number => a.timestamp - b.timest
  */
 export function createBatches(events: readonly LogEvent[], options: BatchOptions): BatchResult {
   const maxEventBytes = lowerLimit('maxEventBytes', options.maxEventBytes, MAX_EVENT_BYTES, 1024);
-  const maxBatchBytes = lowerLimit('maxBatchBytes', options.maxBatchBytes, MAX_BATCH_BYTES, maxEventBytes);
-  const maxBatchEvents = lowerLimit('maxBatchEvents', options.maxBatchEvents, MAX_BATCH_EVENTS, 1);
-  const oldest = oldestAccepted(options.now, options.retentionInDays);
-  const newest = options.now + MAX_EVENT_FUTURE_MS;
-  const maxMessageBytes = maxEventBytes - EVENT_OVERHEAD_BYTES;
+  return batchEvents(events, {
+    now: options.now,
+    retentionInDays: options.retentionInDays,
+    maxEventBytes,
+    maxBatchBytes: lowerLimit('maxBatchBytes', options.maxBatchBytes, MAX_BATCH_BYTES, maxEventBytes),
+    maxBatchEvents: lowerLimit('maxBatchEvents', options.maxBatchEvents, MAX_BATCH_EVENTS, 1),
+  });
+}
+
+/** {@link BatchOptions} with every limit resolved and validated. @internal */
+export interface BatchLimits {
+  readonly now: number;
+  readonly retentionInDays: number | undefined;
+  readonly maxEventBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxBatchEvents: number;
+}
+
+/** {@link createBatches} for limits validated once, at construction: the shipper's path. @internal */
+export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): BatchResult {
+  const { maxBatchBytes, maxBatchEvents } = limits;
+  const window = acceptedWindow(limits.now, limits.retentionInDays);
+  const { oldest, newest } = window;
+  const maxBytes = maxMessageBytes(limits.maxEventBytes);
 
   // One pass finds out whether anything must go and whether the rest is already in order.
   let sorted = true;
@@ -83,7 +85,7 @@ export function createBatches(events: readonly LogEvent[], options: BatchOptions
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as LogEvent;
     const t = event.timestamp;
-    if (t < oldest || t > newest || event.bytes > maxMessageBytes) {
+    if (t < oldest || t > newest || event.bytes > maxBytes) {
       firstDrop = i;
       break;
     }
@@ -100,9 +102,9 @@ export function createBatches(events: readonly LogEvent[], options: BatchOptions
     for (let i = firstDrop; i < events.length; i++) {
       const event = events[i] as LogEvent;
       const t = event.timestamp;
-      if (t < oldest) dropped.push({ event, reason: 'tooOld' });
-      else if (t > newest) dropped.push({ event, reason: 'tooNew' });
-      else if (event.bytes > maxMessageBytes) dropped.push({ event, reason: 'oversized' });
+      const outside = outsideWindow(t, window);
+      if (outside !== undefined) dropped.push({ event, reason: outside });
+      else if (event.bytes > maxBytes) dropped.push({ event, reason: 'oversized' });
       else {
         if (t < previous) sorted = false;
         previous = t;
@@ -121,16 +123,17 @@ function split(events: LogEvent[], maxBatchBytes: number, maxBatchEvents: number
   const n = events.length;
   let start = 0;
   while (start < n) {
-    const first = events[start] as LogEvent;
-    const spanEnd = first.timestamp + MAX_BATCH_SPAN_MS;
-    const countEnd = Math.min(n, start + maxBatchEvents);
-    let bytes = first.bytes + EVENT_OVERHEAD_BYTES;
+    const first = (events[start] as LogEvent).timestamp;
+    let bytes = eventSize((events[start] as LogEvent).bytes);
     let end = start + 1;
-    while (end < countEnd) {
+    while (end < n) {
       const event = events[end] as LogEvent;
-      const size = event.bytes + EVENT_OVERHEAD_BYTES;
-      if (bytes + size > maxBatchBytes || event.timestamp >= spanEnd) break;
-      bytes += size;
+      if (
+        !fitsInBatch(end - start, bytes, event.bytes, maxBatchEvents, maxBatchBytes) ||
+        !withinSpan(first, event.timestamp)
+      )
+        break;
+      bytes += eventSize(event.bytes);
       end++;
     }
     batches.push({ events: events.slice(start, end), bytes });

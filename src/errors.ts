@@ -42,10 +42,95 @@ export class ConfigError extends CloudWatchShipperError {
   /** The option's name, such as `retry.maxDelayMs`. */
   readonly option: string;
 
-  constructor(option: string, value: unknown, expected: string) {
-    super(`Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`, { code: 'CWS_CONFIG' });
+  /** `message`, when given, replaces the usual "Expected `option` to be …, got …". */
+  constructor(option: string, value: unknown, expected: string, message?: string) {
+    super(message ?? `Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`, {
+      code: 'CWS_CONFIG',
+    });
     this.name = 'ConfigError';
     this.option = option;
+  }
+}
+
+/**
+ * Why a batch's events were dropped on the way: `rejected`, the service refused them (retrying cannot
+ * help); `failed`, retried until `retry.maxRetryTimeMs` ran out.
+ */
+export type FailureReason = 'rejected' | 'failed';
+
+/** Where a failed batch was going, as a {@link DeliveryError} names it. */
+interface FailedDestination {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+}
+
+/**
+ * A batch could not be delivered. The message names the AWS error and the destination, never a
+ * message body or a credential. Identical errors are reported once per minute, with `repeated`
+ * counting the ones in between; those held back are reported once their minute is over, or at
+ * close. `cause` is a copy of the SDK's error with its name, message, code and `$metadata` only:
+ * the original holds the raw HTTP exchange, signed headers included.
+ */
+export class DeliveryError extends CloudWatchShipperError {
+  static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.DeliveryError');
+  static {
+    brand(DeliveryError);
+  }
+
+  /** The AWS error name, such as `AccessDeniedException`. */
+  readonly awsErrorName: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly reason: FailureReason;
+  /** Events dropped by this failure (and by those counted in `repeated`). */
+  readonly events: number;
+  /** Identical failures since the last report that were not reported on their own. */
+  readonly repeated: number;
+
+  constructor(init: {
+    awsErrorName: string;
+    destination: FailedDestination;
+    reason: FailureReason;
+    events: number;
+    repeated: number;
+    detail: string;
+    cause: unknown;
+  }) {
+    const what = init.reason === 'failed' ? 'gave up retrying' : 'was rejected';
+    super(
+      `PutLogEvents to ${init.destination.logGroupName} / ${init.destination.logStreamName} ${what} ` +
+        `(${init.awsErrorName}${init.detail ? `: ${init.detail}` : ''}); ${init.events} events dropped` +
+        (init.repeated > 0 ? `, ${init.repeated} more failures like it since the last report` : ''),
+      { code: init.reason === 'failed' ? 'CWS_DELIVERY_FAILED' : 'CWS_DELIVERY_REJECTED', cause: init.cause },
+    );
+    this.name = 'DeliveryError';
+    this.awsErrorName = init.awsErrorName;
+    this.logGroupName = init.destination.logGroupName;
+    this.logStreamName = init.destination.logStreamName;
+    this.reason = init.reason;
+    this.events = init.events;
+    this.repeated = init.repeated;
+  }
+}
+
+/**
+ * A request abandoned after `requestTimeoutMs` without an answer; retried like a network error. Its
+ * `name` is `TimeoutError`, the name the retry classification (like the SDK's) knows as transient.
+ */
+export class RequestTimeoutError extends CloudWatchShipperError {
+  static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.RequestTimeoutError');
+  static {
+    brand(RequestTimeoutError);
+  }
+
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(`No answer from CloudWatch Logs within ${timeoutMs} ms (requestTimeoutMs)`, {
+      code: 'CWS_REQUEST_TIMEOUT',
+    });
+    this.name = 'TimeoutError';
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -1,4 +1,4 @@
-import { EVENT_OVERHEAD_BYTES } from './limits.js';
+import { maxMessageBytes as messageLimit } from './rules.js';
 
 /** Why an event did not reach CloudWatch Logs. Every dropped event is counted under exactly one. */
 export type DropReason =
@@ -12,7 +12,8 @@ export type DropReason =
   | 'overflow'
   | 'rejected'
   | 'failed'
-  | 'closed';
+  | 'closed'
+  | 'internal';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'empty',
@@ -26,10 +27,20 @@ export const DROP_REASONS: readonly DropReason[] = [
   'rejected',
   'failed',
   'closed',
+  'internal',
 ];
 
 /** What to do with a message whose UTF-8 bytes + 26 exceed `maxEventBytes`. */
 export type OversizedEventPolicy = 'truncate' | 'split' | 'drop';
+
+/**
+ * What an event stands for, told explicitly rather than by a count:
+ * - `'event'`: a message the program logged (whole, or the first piece of a split one); counts as one.
+ * - `'piece'`: a later piece of a split message; counts as none (its message counted once), and is
+ *   sent after the pieces before it.
+ * - `'marker'`: a drop marker the shipper writes into a stream; not counted in `logged` or `sent`.
+ */
+export type EventKind = 'event' | 'piece' | 'marker';
 
 /** An event ready for PutLogEvents, measured once. */
 export interface LogEvent {
@@ -39,11 +50,19 @@ export interface LogEvent {
   readonly message: string;
   /** UTF-8 bytes of `message`, without the per-event overhead. */
   readonly bytes: number;
-  /**
-   * How many logged events this one stands for: 1, or 0 for the second and later pieces of a
-   * split message, so that a split message counts once however many pieces it became.
-   */
-  readonly count: number;
+  readonly kind: EventKind;
+}
+
+/** How many logged events `event` stands for: 1 for an `'event'`, 0 for a piece or a marker. */
+export function weightOf(event: LogEvent): number {
+  return event.kind === 'event' ? 1 : 0;
+}
+
+/** How many logged events `events` stand for. */
+export function totalWeight(events: readonly LogEvent[]): number {
+  let weight = 0;
+  for (const event of events) if (event.kind === 'event') weight++;
+  return weight;
 }
 
 /** What a caller may pass to `log()`: a message alone, or a message with its own time. */
@@ -173,8 +192,8 @@ export function createEvent(
   oversized: OversizedEventPolicy,
   bytes: number = Buffer.byteLength(message, 'utf8'),
 ): LogEvent | LogEvent[] | undefined {
-  const maxMessageBytes = maxEventBytes - EVENT_OVERHEAD_BYTES;
-  if (bytes <= maxMessageBytes) return { timestamp, message, bytes, count: 1 };
+  const maxMessageBytes = messageLimit(maxEventBytes);
+  if (bytes <= maxMessageBytes) return { timestamp, message, bytes, kind: 'event' };
   if (oversized === 'drop') return undefined;
   if (oversized === 'split') return split(message, timestamp, maxMessageBytes);
   return truncate(message, bytes, timestamp, maxMessageBytes);
@@ -199,7 +218,7 @@ function truncate(message: string, bytes: number, timestamp: number, maxMessageB
   const kept = characterBoundary(utf8, Math.max(0, budget));
   const marker = truncationMarker(bytes - kept);
   const text = utf8.toString('utf8', 0, kept) + marker;
-  return { timestamp, message: text, bytes: kept + Buffer.byteLength(marker, 'utf8'), count: 1 };
+  return { timestamp, message: text, bytes: kept + Buffer.byteLength(marker, 'utf8'), kind: 'event' };
 }
 
 function split(message: string, timestamp: number, maxMessageBytes: number): LogEvent[] {
@@ -214,14 +233,9 @@ function split(message: string, timestamp: number, maxMessageBytes: number): Log
       timestamp,
       message: utf8.toString('utf8', start, end),
       bytes: end - start,
-      count: pieces.length === 0 ? 1 : 0,
+      kind: pieces.length === 0 ? 'event' : 'piece',
     });
     start = end;
   }
   return pieces;
-}
-
-/** Bytes an event weighs in a PutLogEvents request. */
-export function eventSize(event: LogEvent): number {
-  return event.bytes + EVENT_OVERHEAD_BYTES;
 }

@@ -1,28 +1,12 @@
-import type { CloudWatchLogsClient, CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
-import { lowerLimit } from './batcher.js';
+import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import { EVENT_MEMORY_OVERHEAD_BYTES } from './buffers.js';
+import type { Destination } from './destination.js';
 import { ConfigError } from './errors.js';
 import type { OversizedEventPolicy } from './event.js';
-import {
-  LOG_GROUP_NAME_PATTERN,
-  LOG_STREAM_NAME_PATTERN,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_EVENTS,
-  MAX_EVENT_BYTES,
-  RETENTION_DAYS,
-} from './limits.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, RETENTION_DAYS } from './limits.js';
+import { isLogGroupName, isLogStreamName, lowerLimit } from './rules.js';
 
-/**
- * What one buffered event costs in memory besides its message text: the event object, its boxed
- * timestamp, its slot in the buffer and the string's header (measured on Node 20 x64 at about
- * 105 bytes; see the memory benchmark). `maxBufferedBytes` counts it for every event.
- */
-export const EVENT_MEMORY_OVERHEAD_BYTES = 120;
-
-/** Where events go: a log group and a log stream. */
-export interface Destination {
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-}
+export type { Destination } from './destination.js';
 
 export interface RetryOptions {
   /**
@@ -189,6 +173,9 @@ export interface LogShipperOptions {
 /** Options with every default applied, validated. */
 export interface ResolvedOptions {
   readonly destination: Destination;
+  /** The client given, checked; `undefined` when the shipper makes its own from `clientConfig`. */
+  readonly client: CloudWatchLogsClient | undefined;
+  readonly clientConfig: CloudWatchLogsClientConfig;
   readonly maxEventBytes: number;
   readonly oversizedEvents: OversizedEventPolicy;
   readonly maxBatchBytes: number;
@@ -243,14 +230,6 @@ function fn<T extends (...args: never[]) => unknown>(name: string, value: unknow
   return value as T;
 }
 
-export function isLogGroupName(value: unknown): value is string {
-  return typeof value === 'string' && LOG_GROUP_NAME_PATTERN.test(value);
-}
-
-export function isLogStreamName(value: unknown): value is string {
-  return typeof value === 'string' && LOG_STREAM_NAME_PATTERN.test(value);
-}
-
 export function validateLogGroupName(name: string, value: unknown): string {
   if (!isLogGroupName(value)) {
     throw new ConfigError(name, value, 'a log group name of 1 to 512 characters from [A-Za-z0-9_-/.#]');
@@ -267,11 +246,111 @@ export function validateLogStreamName(name: string, value: unknown): string {
 
 const MiB = 1024 * 1024;
 
+/** Every option `LogShipperOptions` knows: the compiler checks that none is missing. */
+const KNOWN_OPTIONS: Record<keyof LogShipperOptions, true> = {
+  logGroupName: true,
+  logStreamName: true,
+  client: true,
+  clientConfig: true,
+  maxEventBytes: true,
+  oversizedEvents: true,
+  maxBatchBytes: true,
+  maxBatchEvents: true,
+  maxBufferedEvents: true,
+  maxBufferedBytes: true,
+  highWaterMark: true,
+  onBufferFull: true,
+  flushIntervalMs: true,
+  concurrency: true,
+  perStreamConcurrency: true,
+  adaptiveConcurrency: true,
+  retry: true,
+  requestTimeoutMs: true,
+  createLogGroup: true,
+  createLogStream: true,
+  retentionInDays: true,
+  dropMarkers: true,
+  flushOnExit: true,
+  exitTimeoutMs: true,
+  now: true,
+  random: true,
+};
+
+const KNOWN_RETRY_OPTIONS: Record<keyof RetryOptions, true> = {
+  minDelayMs: true,
+  maxDelayMs: true,
+  maxRetryTimeMs: true,
+};
+
+/**
+ * Refuses an option the shipper does not know (a typo, or an option of a later version), naming the
+ * nearest known one. A key whose value is `undefined` is let through: spreading a config with unset
+ * optional fields is common and harmless.
+ */
+function refuseUnknown(options: object, known: Record<string, true>, prefix: string): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const nearest = nearestName(key, Object.keys(known));
+    throw new ConfigError(
+      `${prefix}${key}`,
+      undefined,
+      '',
+      `Unknown option \`${prefix}${key}\`${nearest === undefined ? '' : `; did you mean \`${prefix}${nearest}\`?`}`,
+    );
+  }
+}
+
+/** The known name closest to `name` by edit distance, if it is close enough to be a likely typo. */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(substitution, (previous[j] as number) + 1, (current[j - 1] as number) + 1);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * The `client` option: a CloudWatchLogsClient of this process's SDK, or anything with its `send` (a
+ * client of another copy of the SDK, or a test double).
+ */
+export function validateClient(client: unknown): CloudWatchLogsClient | undefined {
+  if (client === undefined) return undefined;
+  if (
+    client instanceof CloudWatchLogsClient ||
+    (typeof client === 'object' &&
+      client !== null &&
+      typeof (client as { send?: unknown }).send === 'function')
+  ) {
+    return client as CloudWatchLogsClient;
+  }
+  throw new ConfigError('client', client, 'a CloudWatchLogsClient');
+}
+
 /** Applies defaults and validates every option; throws a {@link ConfigError} naming the first bad one. */
 export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', options, 'an object');
   }
+  refuseUnknown(options, KNOWN_OPTIONS, '');
   const destination: Destination = {
     logGroupName: validateLogGroupName('logGroupName', options.logGroupName),
     logStreamName: validateLogStreamName('logStreamName', options.logStreamName),
@@ -296,6 +375,7 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
   );
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) throw new ConfigError('retry', retry, 'an object');
+  refuseUnknown(retry, KNOWN_RETRY_OPTIONS, 'retry.');
   const minDelayMs = integer('retry.minDelayMs', retry.minDelayMs, 100, 0, 3_600_000);
   const maxDelayMs = integer(
     'retry.maxDelayMs',
@@ -313,8 +393,14 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
   if (typeof highWaterMark !== 'number' || !(highWaterMark > 0 && highWaterMark <= 1)) {
     throw new ConfigError('highWaterMark', highWaterMark, 'a number greater than 0 and at most 1');
   }
+  const clientConfig = options.clientConfig ?? {};
+  if (typeof clientConfig !== 'object' || clientConfig === null) {
+    throw new ConfigError('clientConfig', clientConfig, 'an object');
+  }
   return {
     destination,
+    client: validateClient(options.client),
+    clientConfig,
     maxEventBytes,
     oversizedEvents: oneOf(
       'oversizedEvents',

@@ -55,9 +55,12 @@ export function cloudWatchTransport(options: PinoTransportOptions): CloudWatchPi
     exitFlushTimeoutMs,
     // pino adds it to every target's options; it is not the shipper's.
     pinoWillSendConfig: _pinoWillSendConfig,
+    // thread-stream adds it to the options of a transport it starts in a worker.
+    $context: _context,
     ...source
   } = (options ?? {}) as PinoTransportOptions & {
     pinoWillSendConfig?: unknown;
+    $context?: unknown;
     shipper?: LogShipper;
     flushOnExit?: unknown;
     exitTimeoutMs?: unknown;

@@ -32,6 +32,11 @@ export interface ShipperStats {
   markers: number;
   /** Requests allowed in flight right now (adaptive concurrency moves it within [1, `concurrency`]). */
   concurrency: number;
+  /**
+   * Destinations (group + stream) the shipper keeps state for. One unused for 5 minutes, with nothing
+   * buffered or in flight, is let go (and made again if used), so rotating stream names do not add up.
+   */
+  destinations: number;
 }
 
 export function emptyDropCounts(): DropCounts {

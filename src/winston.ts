@@ -8,7 +8,8 @@ import {
   type ShipperSource,
   takeShipper,
 } from './adapter.js';
-import type { DeliveryError, FlushOptions, FlushResult, LogShipper } from './shipper.js';
+import type { DeliveryError } from './errors.js';
+import type { FlushOptions, FlushResult, LogShipper } from './shipper.js';
 
 /** Where winston keeps the formatted line (triple-beam's `MESSAGE`). */
 const MESSAGE = Symbol.for('message');

@@ -18,7 +18,7 @@ const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 const HOUR = 60 * 60 * 1000;
 
 function event(timestamp: number, message = 'x'): LogEvent {
-  return { timestamp, message, bytes: Buffer.byteLength(message, 'utf8'), count: 1 };
+  return { timestamp, message, bytes: Buffer.byteLength(message, 'utf8'), kind: 'event' };
 }
 
 function sized(timestamp: number, bytes: number): LogEvent {

@@ -127,7 +127,7 @@ describe('createEvent', () => {
 
   it('measures a message that fits once and keeps it as is', () => {
     const event = createEvent('héllo', NOW, MAX_EVENT_BYTES, 'truncate') as LogEvent;
-    expect(event).toEqual({ timestamp: NOW, message: 'héllo', bytes: 6, count: 1 });
+    expect(event).toEqual({ timestamp: NOW, message: 'héllo', bytes: 6, kind: 'event' });
   });
 
   it('keeps a message of exactly the maximum size', () => {
@@ -182,7 +182,7 @@ describe('createEvent', () => {
       expect(piece.bytes).toBe(utf8(piece.message));
       expect(piece.bytes + EVENT_OVERHEAD_BYTES).toBeLessThanOrEqual(LEGACY_MAX_EVENT_BYTES);
     }
-    expect(pieces.map((p) => p.count)).toEqual([1, ...new Array(pieces.length - 1).fill(0)]);
+    expect(pieces.map((p) => p.kind)).toEqual(['event', ...new Array(pieces.length - 1).fill('piece')]);
   });
 
   it('fits any string by every policy (property)', () => {
@@ -196,7 +196,7 @@ describe('createEvent', () => {
           const result = createEvent(message, NOW, maxEventBytes, policy);
           const events = result === undefined ? [] : Array.isArray(result) ? result : [result];
           if (bytes + EVENT_OVERHEAD_BYTES <= maxEventBytes) {
-            expect(events).toEqual([{ timestamp: NOW, message, bytes, count: 1 }]);
+            expect(events).toEqual([{ timestamp: NOW, message, bytes, kind: 'event' }]);
             return;
           }
           if (policy === 'drop') expect(events).toEqual([]);

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryError, LogShipper } from '../src/shipper.js';
+import { DeliveryError } from '../src/errors.js';
+import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 
 // Planted secrets in the credentials and in a message that fails must never surface in what the

@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, DeliveryError } from '../src/errors.js';
 import { MAX_EVENT_AGE_MS } from '../src/limits.js';
 import type { LogShipperOptions } from '../src/options.js';
-import { DeliveryError, LogShipper } from '../src/shipper.js';
+import { LogShipper } from '../src/shipper.js';
 import type { ShipperStats } from '../src/stats.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);

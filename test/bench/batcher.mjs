@@ -27,7 +27,7 @@ export function run() {
   const now = Date.now();
   const sorted = Array.from({ length: N }, (_, i) => {
     const message = line(i);
-    return { timestamp: now - N + i, message, bytes: Buffer.byteLength(message), count: 1 };
+    return { timestamp: now - N + i, message, bytes: Buffer.byteLength(message), kind: 'event' };
   });
   const shuffled = shuffle(sorted.slice());
 

@@ -178,6 +178,7 @@ describe('end to end — adversarial input', () => {
       rejected: 0,
       failed: 0,
       closed: 0,
+      internal: 0,
     });
     expect(stats).toMatchObject({ logged: inputs.length, sent: expected.size, truncated: oversized });
     // The shipper filtered the window itself: the endpoint had nothing to reject.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeliveryError } from '../../src/shipper.js';
+import type { DeliveryError } from '../../src/errors.js';
 import {
   cleanUp,
   createGroup,

@@ -4,8 +4,8 @@ import {
   DescribeLogStreamsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DeliveryError } from '../../src/errors.js';
 import { DAY_MS } from '../../src/limits.js';
-import type { DeliveryError } from '../../src/shipper.js';
 import {
   cleanUp,
   clientFor,

@@ -1,0 +1,292 @@
+/**
+ * The scheduler: decides which stream sends next. It takes a batch from a stream's buffer (or a batch
+ * carried from an earlier take), adds a drop marker when one is owed, and hands it to the sender
+ * through a narrow port: "capacity?", "schedule", and "capacity freed" back. Streams take turns
+ * round-robin through a ready queue, so the work per pump is proportional to the requests it starts,
+ * never to the number of streams. A stream sends a partial batch only while it is being drained (at
+ * each flush interval, and by `flush()`); a full one at once.
+ */
+import { type Batch, batchEvents } from './batcher.js';
+import type { BufferStore } from './buffers.js';
+import type { DrainTarget, Stream } from './destination.js';
+import { totalWeight } from './event.js';
+import type { Ledger } from './ledger.js';
+import type { Markers } from './markers.js';
+import { eventSize, fitsInBatch, withinSpan } from './rules.js';
+import type { SenderPort } from './sender.js';
+
+export interface SchedulerOptions {
+  readonly perStreamConcurrency: number;
+  readonly maxEventBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxBatchEvents: number;
+  readonly retentionInDays: number | undefined;
+  readonly now: () => number;
+}
+
+/** A flush's wait: resolves once every stream it named was taken up to its target. */
+interface Waiter {
+  remaining: number;
+  cancelled: boolean;
+  resolve(): void;
+}
+
+export class Scheduler {
+  readonly #buffers: BufferStore;
+  readonly #sender: SenderPort;
+  readonly #ledger: Ledger<Stream>;
+  readonly #markers: Markers | undefined;
+  readonly #options: SchedulerOptions;
+  /** Streams that may have a batch to send, in turn order; a stream stands in it once at most. */
+  #ready: (Stream | undefined)[] = [];
+  #readyHead = 0;
+  /** Streams holding carried batches. */
+  readonly #carrying = new Set<Stream>();
+  /** Batches scheduled and not yet settled. */
+  readonly #tasks = new Set<Promise<void>>();
+  #pumpScheduled = false;
+  /** Called at the end of every pump: the buffers may be below the high-water mark again. */
+  readonly #afterPump: () => void;
+
+  constructor(
+    buffers: BufferStore,
+    sender: SenderPort,
+    ledger: Ledger<Stream>,
+    markers: Markers | undefined,
+    options: SchedulerOptions,
+    afterPump: () => void,
+  ) {
+    this.#buffers = buffers;
+    this.#sender = sender;
+    this.#ledger = ledger;
+    this.#markers = markers;
+    this.#options = options;
+    this.#afterPump = afterPump;
+  }
+
+  /** Batches scheduled and not yet settled. */
+  get tasks(): ReadonlySet<Promise<void>> {
+    return this.#tasks;
+  }
+
+  /** An event was buffered for `stream`: a full batch is sent at once. */
+  held(stream: Stream): void {
+    if (this.#buffers.hasFullBatch(stream)) {
+      this.#enqueue(stream);
+      this.schedulePump();
+    }
+  }
+
+  /** Events of `stream` left its buffer otherwise than by a take (overflow): flushes may be done. */
+  progressed(stream: Stream): void {
+    this.#settleTargets(stream);
+  }
+
+  /** Sends whatever every stream holds now, full batches or not (the flush interval's tick). */
+  drainAll(): void {
+    for (const stream of this.#buffers.streamsWithEvents) {
+      stream.sending.drainTarget = stream.buffer.enqueued;
+      this.#enqueue(stream);
+    }
+    this.pump();
+  }
+
+  /**
+   * Drains everything buffered now; resolves once all of it has been taken for sending (or dropped),
+   * with `cancel` to stop waiting. Touches only the streams that hold events or carried batches.
+   */
+  drainForFlush(): { taken: Promise<void>; cancel: () => void } {
+    let resolve = (): void => {};
+    const taken = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const waiter: Waiter = { remaining: 0, cancelled: false, resolve };
+    const add = (stream: Stream): void => {
+      const sending = stream.sending;
+      const target = stream.buffer.enqueued;
+      if (target > sending.drainTarget) sending.drainTarget = target;
+      if (stream.buffer.taken >= target && sending.carry.length === 0) return;
+      const targets = sending.targets;
+      // A cancelled flush's entry waits for nothing: drop those behind which this one would queue.
+      while (targets.length > 0 && (targets[targets.length - 1] as DrainTarget).waiter.cancelled)
+        targets.pop();
+      targets.push({ target, waiter });
+      waiter.remaining++;
+      this.#enqueue(stream);
+    };
+    for (const stream of this.#buffers.streamsWithEvents) add(stream);
+    for (const stream of this.#carrying) if (stream.buffer.heldEvents === 0) add(stream);
+    if (waiter.remaining === 0) resolve();
+    else this.pump();
+    return {
+      taken,
+      cancel: () => {
+        waiter.cancelled = true;
+      },
+    };
+  }
+
+  /** Drops every carried batch with reason `closed` (on a close that ran out of time). */
+  dropCarried(): void {
+    for (const stream of this.#carrying) {
+      for (const batch of stream.sending.carry.splice(0)) {
+        this.#ledger.droppedInFlight('closed', totalWeight(batch.events), stream);
+      }
+      this.#settleTargets(stream);
+    }
+    this.#carrying.clear();
+  }
+
+  schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  /** Starts as many requests as the sender has capacity for, streams taking turns. */
+  pump(): void {
+    this.#pumpScheduled = false;
+    while (this.#sender.hasCapacity) {
+      const stream = this.#nextReady();
+      if (stream === undefined) break;
+      const batch = this.#takeBatch(stream);
+      if (batch === undefined) continue;
+      this.#send(stream, batch);
+      // Round-robin: back of the queue, if it has more to send.
+      if (this.#hasWork(stream)) this.#enqueue(stream);
+    }
+    this.#afterPump();
+  }
+
+  #send(stream: Stream, batch: Batch): void {
+    const sending = stream.sending;
+    sending.active++;
+    const task = this.#sender.schedule(stream, batch);
+    this.#tasks.add(task);
+    void task.then(() => {
+      this.#tasks.delete(task);
+      sending.active--;
+      if (sending.parked) {
+        sending.parked = false;
+        this.#enqueue(stream);
+      }
+      this.schedulePump();
+    });
+  }
+
+  #enqueue(stream: Stream): void {
+    const sending = stream.sending;
+    if (sending.queued || sending.parked) return;
+    sending.queued = true;
+    this.#ready.push(stream);
+  }
+
+  /** The next stream with a batch it may send now; streams that must wait are parked. */
+  #nextReady(): Stream | undefined {
+    while (this.#readyHead < this.#ready.length) {
+      const stream = this.#ready[this.#readyHead] as Stream;
+      this.#ready[this.#readyHead] = undefined;
+      this.#readyHead++;
+      const sending = stream.sending;
+      sending.queued = false;
+      if (!this.#hasWork(stream)) continue;
+      // A batch that goes on with a split message waits for the requests before it, so that a
+      // retry of an earlier piece cannot land after a later one: the pieces share a timestamp, and
+      // only arrival order keeps them in order.
+      const blocked = sending.active > 0 && sending.carry[0]?.events[0]?.kind === 'piece';
+      if (sending.active >= this.#options.perStreamConcurrency || blocked) {
+        sending.parked = true;
+        continue;
+      }
+      this.#compactReady();
+      return stream;
+    }
+    this.#ready.length = 0;
+    this.#readyHead = 0;
+    return undefined;
+  }
+
+  #compactReady(): void {
+    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead);
+      this.#readyHead = 0;
+    }
+  }
+
+  #hasWork(stream: Stream): boolean {
+    const { sending, buffer } = stream;
+    return (
+      sending.carry.length > 0 ||
+      (buffer.heldEvents > 0 && (buffer.taken < sending.drainTarget || this.#buffers.hasFullBatch(stream)))
+    );
+  }
+
+  /** The next request for a stream: a carried batch, or one made from the buffer's front. */
+  #takeBatch(stream: Stream): Batch | undefined {
+    const carry = stream.sending.carry;
+    const carried = carry.shift();
+    if (carried !== undefined) {
+      if (carry.length === 0) this.#carrying.delete(stream);
+      this.#settleTargets(stream);
+      return carried;
+    }
+    const prefix = this.#buffers.take(stream);
+    const { batches, dropped } = batchEvents(prefix, {
+      now: this.#options.now(),
+      retentionInDays: this.#options.retentionInDays,
+      maxEventBytes: this.#options.maxEventBytes,
+      maxBatchBytes: this.#options.maxBatchBytes,
+      maxBatchEvents: this.#options.maxBatchEvents,
+    });
+    for (const { event, reason } of dropped) {
+      if (event.kind === 'event') this.#ledger.droppedInFlight(reason, 1, stream);
+    }
+    const first = batches.shift();
+    if (batches.length > 0) {
+      carry.push(...batches);
+      this.#carrying.add(stream);
+    }
+    const batch = first && this.#withMarker(stream, first);
+    this.#settleTargets(stream);
+    return batch;
+  }
+
+  /**
+   * Adds the drop marker a stream is owed: in the request itself when it has room, else as a request
+   * of its own right after.
+   */
+  #withMarker(stream: Stream, batch: Batch): Batch {
+    const marker = this.#markers?.take(stream);
+    if (marker === undefined) return batch;
+    const { maxBatchEvents, maxBatchBytes } = this.#options;
+    const events = batch.events;
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (
+      first !== undefined &&
+      last !== undefined &&
+      fitsInBatch(events.length, batch.bytes, marker.bytes, maxBatchEvents, maxBatchBytes) &&
+      marker.timestamp >= last.timestamp &&
+      withinSpan(first.timestamp, marker.timestamp)
+    ) {
+      return { events: [...events, marker], bytes: batch.bytes + eventSize(marker.bytes) };
+    }
+    stream.sending.carry.unshift({ events: [marker], bytes: eventSize(marker.bytes) });
+    this.#carrying.add(stream);
+    return batch;
+  }
+
+  /** Tells the flushes waiting on `stream` that it was taken up to their target. */
+  #settleTargets(stream: Stream): void {
+    const { targets, carry } = stream.sending;
+    if (targets.length === 0 || carry.length > 0) return;
+    const taken = stream.buffer.taken;
+    let settled = 0;
+    while (settled < targets.length && (targets[settled] as DrainTarget).target <= taken) {
+      const { waiter } = targets[settled] as DrainTarget;
+      settled++;
+      if (--waiter.remaining === 0 && !waiter.cancelled) waiter.resolve();
+    }
+    if (settled > 0) targets.splice(0, settled);
+  }
+}
