@@ -6,6 +6,7 @@ import { toTimestamp } from './event.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import type { LogShipperOptions } from './options.js';
 import { LogShipper } from './shipper.js';
+import { noop } from './timing.js';
 
 /** Options every adapter takes besides the shipper's. */
 export interface AdapterOptions {
@@ -132,5 +133,3 @@ export function reportError(
     warn();
   }
 }
-
-function noop(): void {}

@@ -12,6 +12,7 @@
  * times at most, then closed, so that the process always gets to end.
  */
 import { isMainThread } from 'node:worker_threads';
+import { settleWithin } from './timing.js';
 
 /** What the exit hooks need of a shipper. */
 export interface ExitParticipant {
@@ -175,9 +176,10 @@ function signalParticipants(s: ExitState): ExitParticipant[] {
 function closeForSignal(s: ExitState, participant: ExitParticipant): void {
   const { exitTimeoutMs } = participant;
   s.closing.push(
-    withDeadline(
+    // Not unref()ed: this bound is what keeps the process alive while it waits for the close.
+    settleWithin(
       call(() => participant.close({ timeoutMs: exitTimeoutMs })),
-      exitTimeoutMs,
+      exitTimeoutMs + CLOSE_GRACE_MS,
     ),
   );
 }
@@ -238,15 +240,6 @@ function passiveListeners(): number {
   return count;
 }
 
-/** `promise`, or a resolution `timeoutMs` + a grace period later, whichever comes first. */
-function withDeadline(promise: Promise<unknown>, timeoutMs: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise((resolve) => {
-    timer = setTimeout(resolve, timeoutMs + CLOSE_GRACE_MS);
-  });
-  return Promise.race([promise.catch(noop), deadline]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Listens to what the participants need: `beforeExit` while there are any, the signals while one
  * of them wants signals (or one is being handled). Listeners go first, so that ours sees the
@@ -295,5 +288,3 @@ export function unregisterForExit(participant: ExitParticipant): void {
   // While a signal is being handled, the listeners stay: a second signal must end the process.
   updateListeners(state);
 }
-
-function noop(): void {}

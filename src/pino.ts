@@ -12,6 +12,7 @@ import {
 import { ConfigError } from './errors.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import type { LogShipper } from './shipper.js';
+import { noop } from './timing.js';
 
 /**
  * The options of the shipper to make (`logGroupName`, `logStreamName`, `clientConfig`, …), or an
@@ -185,8 +186,6 @@ export function flushOnSignals(logger: FlushableLogger, options: { timeoutMs?: n
   registerForExit(participant);
   return () => unregisterForExit(participant);
 }
-
-function noop(): void {}
 
 export default cloudWatchTransport;
 export type { AdapterOptions } from './adapter.js';

@@ -55,7 +55,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   readonly #buffers: Buffers;
   readonly #reporter: Reporter;
   readonly #sender: Sender;
-  readonly #scheduler: Scheduler;
+  /** A plain private field, not `#`: a test plants a fault in it. */
+  private readonly scheduler: Scheduler;
   readonly #maxMessageBytes: number;
   readonly #timer: NodeJS.Timeout;
   readonly #keepAlive = new KeepAlive();
@@ -80,7 +81,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     );
     this.#intake = new Intake(resolved.now);
     this.#buffers = new Buffers(resolved, resolved.destination, this.#ledger, {
-      evicted: (stream) => this.#scheduler.progressed(stream),
+      evicted: (stream) => this.scheduler.progressed(stream),
       invalidDestination: (group, stream) => this.#reporter.invalidDestination(group, stream),
       drain: () =>
         process.nextTick(() => {
@@ -113,9 +114,9 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         if (count > 0) this.#reporter.deliveryFailed(stream, reason, error, count);
       },
       retried: () => this.#ledger.retried(),
-      capacityFreed: () => this.#scheduler.schedulePump(),
+      capacityFreed: () => this.scheduler.schedulePump(),
     });
-    this.#scheduler = new Scheduler(this.#buffers, this.#sender, this.#ledger, markers, resolved, () => {
+    this.scheduler = new Scheduler(this.#buffers, this.#sender, this.#ledger, markers, resolved, () => {
       if (!this.#closed) this.#buffers.checkDrain();
     });
     this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
@@ -167,11 +168,11 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     const bound = deadline(options);
-    const drain = this.#scheduler.drainForFlush();
+    const drain = this.scheduler.drainForFlush();
     const release = this.#keepAlive.hold();
     try {
       let complete = await beforeDeadline(drain.taken, bound);
-      if (complete) complete = await beforeDeadline(Promise.all([...this.#scheduler.tasks]), bound);
+      if (complete) complete = await beforeDeadline(Promise.all([...this.scheduler.tasks]), bound);
       this.#reporter.reportDrops(this.#ledger);
       const remaining = complete ? 0 : this.#ledger.pending;
       // A bound that had passed before there was anything to wait for does not make it incomplete.
@@ -238,7 +239,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     }
     const { message, timestamp, bytes } = intake;
     if (bytes <= this.#maxMessageBytes) {
-      if (this.#buffers.holdOne(stream, timestamp, message, bytes)) this.#scheduler.held(stream);
+      if (this.#buffers.holdOne(stream, timestamp, message, bytes)) this.scheduler.held(stream);
       return;
     }
     const { oversizedEvents, maxEventBytes } = this.#options;
@@ -257,13 +258,13 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     }
     const split = Array.isArray(made);
     if (this.#buffers.holdMessage(stream, split ? made : [made], split ? 'split' : 'truncated')) {
-      this.#scheduler.held(stream);
+      this.scheduler.held(stream);
     }
   }
 
   #tick(): void {
     this.#buffers.sweep();
-    this.#scheduler.drainAll();
+    this.scheduler.drainAll();
     this.#reporter.reportDrops(this.#ledger);
     this.#reporter.reportHeldErrors(false);
   }
@@ -274,10 +275,10 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     try {
       const { complete } = await this.flush({ signal: bound });
       if (!complete) {
-        this.#scheduler.dropCarried();
-        for (const stream of this.#buffers.dropAll()) this.#scheduler.progressed(stream);
+        this.scheduler.dropCarried();
+        for (const stream of this.#buffers.dropAll()) this.scheduler.progressed(stream);
         this.#sender.abort();
-        await Promise.all([...this.#scheduler.tasks]);
+        await Promise.all([...this.scheduler.tasks]);
       }
       if (this.#ownsClient) this.client.destroy();
       this.#buffers.releaseIdle();
