@@ -1,3 +1,5 @@
+import type { FailureKind } from './failure.js';
+
 /**
  * Every error this library creates is branded with a `Symbol.for` key per class, so that
  * `instanceof` holds across the ESM and CommonJS copies of the package loaded into one process.
@@ -77,8 +79,16 @@ export class DeliveryError extends CloudWatchShipperError {
     brand(DeliveryError);
   }
 
-  /** The AWS error name, such as `AccessDeniedException`. */
+  /**
+   * The AWS error name, such as `AccessDeniedException`; for a failure without one, what it was
+   * (`HTTP 502`, `ECONNREFUSED`, `timeout`, `credentials`).
+   */
   readonly awsErrorName: string;
+  /** What kind of failure it was: see `FailureKind`. */
+  readonly kind: FailureKind;
+  readonly httpStatusCode: number | undefined;
+  /** The request id the endpoint gave, to find the request with AWS (CloudTrail, support). */
+  readonly requestId: string | undefined;
   readonly logGroupName: string;
   readonly logStreamName: string;
   readonly reason: FailureReason;
@@ -89,6 +99,9 @@ export class DeliveryError extends CloudWatchShipperError {
 
   constructor(init: {
     awsErrorName: string;
+    kind: FailureKind;
+    httpStatusCode?: number | undefined;
+    requestId?: string | undefined;
     destination: FailedDestination;
     reason: FailureReason;
     events: number;
@@ -99,12 +112,17 @@ export class DeliveryError extends CloudWatchShipperError {
     const what = init.reason === 'failed' ? 'gave up retrying' : 'was rejected';
     super(
       `PutLogEvents to ${init.destination.logGroupName} / ${init.destination.logStreamName} ${what} ` +
-        `(${init.awsErrorName}${init.detail ? `: ${init.detail}` : ''}); ${init.events} events dropped` +
+        `(${init.awsErrorName}${init.httpStatusCode === undefined || init.awsErrorName.startsWith('HTTP') ? '' : `, HTTP ${init.httpStatusCode}`}` +
+        `${init.detail ? `: ${init.detail}` : ''}${init.requestId === undefined ? '' : `; request id ${init.requestId}`}); ` +
+        `${init.events} events dropped` +
         (init.repeated > 0 ? `, ${init.repeated} more failures like it since the last report` : ''),
       { code: init.reason === 'failed' ? 'CWS_DELIVERY_FAILED' : 'CWS_DELIVERY_REJECTED', cause: init.cause },
     );
     this.name = 'DeliveryError';
     this.awsErrorName = init.awsErrorName;
+    this.kind = init.kind;
+    this.httpStatusCode = init.httpStatusCode;
+    this.requestId = init.requestId;
     this.logGroupName = init.destination.logGroupName;
     this.logStreamName = init.destination.logStreamName;
     this.reason = init.reason;

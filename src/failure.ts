@@ -10,6 +10,7 @@
  * group name, a parameter) would let quoted request text through. The request id is what finds the
  * request in CloudTrail or with AWS support.
  */
+import { RequestTimeoutError } from './errors.js';
 import { classifyError, errorName, isNoCredentialsError } from './retry.js';
 
 /**
@@ -118,6 +119,8 @@ export function describeFailure(error: unknown): FailureDescription {
 }
 
 function describe(error: unknown): FailureDescription {
+  // The shipper's own timeout: its message is ours, and says how long it waited.
+  if (error instanceof RequestTimeoutError) return { kind: 'timeout', detail: error.message };
   const errorClass = classifyError(error);
   if (errorClass === 'credentials') {
     return {

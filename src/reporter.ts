@@ -3,18 +3,17 @@
  * most once a minute), refused destination names (once per name), and its own faults (once). Every
  * report goes to the program's listeners, or to `process.emitWarning` when none listens; a listener
  * that throws becomes a warning, never an exception in the shipper. Nothing reported carries a
- * message body or a credential: errors are described by their name, status and destination, and
- * causes are sanitized copies.
+ * message body or a credential: errors are described by their name, status and destination (see
+ * `failure.ts`; never the server's message, which may quote the request), and causes are sanitized
+ * copies.
  */
 import type { Destination } from './destination.js';
 import { DeliveryError, type FailureReason } from './errors.js';
 import type { DropReport, LogShipperEvents } from './events.js';
-import { errorName } from './retry.js';
+import { describeFailure, type FailureDescription, sanitizedCause } from './failure.js';
 
 /** How often identical delivery errors are reported. */
 export const ERROR_REPORT_INTERVAL_MS = 60_000;
-/** Longest AWS error message quoted in a DeliveryError. */
-const MAX_DETAIL_LENGTH = 200;
 /** Longest group or stream name quoted in a warning. */
 const MAX_NAME_LENGTH = 120;
 /** Refused names remembered, so that a flood of bad names cannot grow the set without bound. */
@@ -33,7 +32,7 @@ interface ErrorReport {
   /** Failures since then that were not reported, the events they dropped, and the last of them. */
   repeated: number;
   events: number;
-  last?: { destination: Destination; reason: FailureReason; awsErrorName: string; error: unknown };
+  last?: { destination: Destination; reason: FailureReason; description: FailureDescription; error: unknown };
 }
 
 export class Reporter {
@@ -56,19 +55,20 @@ export class Reporter {
 
   /** A batch of `events` (as the program logged them) was dropped because of `error`. */
   deliveryFailed(destination: Destination, reason: FailureReason, error: unknown, events: number): void {
-    const awsErrorName = errorName(error);
-    const key = `${reason}\u0000${awsErrorName}\u0000${destination.logGroupName}\u0000${destination.logStreamName}`;
+    const description = describeFailure(error);
+    const awsErrorName = reportedName(description);
+    const key = `${reason}\u0000${description.kind}\u0000${awsErrorName}\u0000${destination.logGroupName}\u0000${destination.logStreamName}`;
     const now = this.#now();
     const previous = this.#errorReports.get(key);
     if (previous && now - previous.at < ERROR_REPORT_INTERVAL_MS) {
       previous.repeated++;
       previous.events += events;
-      previous.last = { destination, reason, awsErrorName, error };
+      previous.last = { destination, reason, description, error };
       return;
     }
     this.#errorReports.set(key, { at: now, repeated: 0, events: 0 });
     this.#emitError({
-      awsErrorName,
+      description,
       destination,
       reason,
       events: events + (previous?.events ?? 0),
@@ -139,18 +139,22 @@ export class Reporter {
   }
 
   #emitError(init: {
-    awsErrorName: string;
+    description: FailureDescription;
     destination: Destination;
     reason: FailureReason;
     events: number;
     repeated: number;
     error: unknown;
   }): void {
-    const { error, ...rest } = init;
+    const { error, description, ...rest } = init;
     const deliveryError = new DeliveryError({
       ...rest,
-      detail: errorDetail(error),
-      cause: sanitizedCause(error),
+      awsErrorName: reportedName(description),
+      kind: description.kind,
+      httpStatusCode: description.httpStatusCode,
+      requestId: description.requestId,
+      detail: description.detail,
+      cause: sanitizedCause(error, description),
     });
     if (this.#emitter.listenerCount('error') > 0) this.notify('error', deliveryError);
     else process.emitWarning(deliveryError.message, { code: deliveryError.code });
@@ -164,36 +168,14 @@ function describeName(name: unknown): string {
 }
 
 /**
- * A copy of the SDK's error with what identifies it (name, message, code, HTTP status, request
- * id) and nothing else. The original carries the raw HTTP exchange (`$response`), whose request
- * headers hold the session token and the signature: it must not travel with our errors.
+ * The name a report goes by: the AWS error's, or for a failure without one, what it was (`HTTP 502`,
+ * `ECONNREFUSED`, `timeout`, `credentials`, …).
  */
-function sanitizedCause(error: unknown): Error {
-  const copy = new Error(errorDetail(error));
-  copy.name = errorName(error);
-  copy.stack = `${copy.name}: ${copy.message}`;
-  const source = (typeof error === 'object' && error !== null ? error : {}) as {
-    code?: unknown;
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown };
-  };
-  const extra: Record<string, unknown> = {};
-  if (typeof source.code === 'string') extra.code = source.code;
-  if (typeof source.$fault === 'string') extra.$fault = source.$fault;
-  const metadata = source.$metadata;
-  if (metadata && typeof metadata === 'object') {
-    extra.$metadata = {
-      httpStatusCode: typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined,
-      requestId: typeof metadata.requestId === 'string' ? metadata.requestId : undefined,
-      attempts: typeof metadata.attempts === 'number' ? metadata.attempts : undefined,
-    };
+function reportedName(description: FailureDescription): string {
+  if (description.awsErrorName !== undefined) return description.awsErrorName;
+  if (description.kind === 'http' && description.httpStatusCode !== undefined) {
+    return `HTTP ${description.httpStatusCode}`;
   }
-  return Object.assign(copy, extra);
-}
-
-/** The AWS error's own message, shortened; it names what went wrong and never holds our data. */
-function errorDetail(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  if (typeof message !== 'string') return '';
-  return message.length > MAX_DETAIL_LENGTH ? `${message.slice(0, MAX_DETAIL_LENGTH)}…` : message;
+  if (description.code !== undefined) return description.code;
+  return description.kind;
 }

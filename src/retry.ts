@@ -242,8 +242,10 @@ type IdentityProvider = (properties?: unknown) => Promise<unknown>;
  * it throws is marked; nothing else changes, and calling it again on the same client does nothing.
  * A thrown value that is not an object is replaced by an `Error` (with the value as `cause`).
  */
-export function markCredentialFailures(client: { readonly config: object }): void {
-  const config = client.config as { httpAuthSchemes?: unknown };
+export function markCredentialFailures(client: { readonly config?: unknown }): void {
+  // A test double, or a client of another shape, has nothing to wrap.
+  const config = client.config as { httpAuthSchemes?: unknown } | null | undefined;
+  if (typeof config !== 'object' || config === null) return;
   const schemes = config.httpAuthSchemes;
   if (!Array.isArray(schemes)) return;
   config.httpAuthSchemes = schemes.map((scheme: unknown) => {

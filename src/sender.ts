@@ -58,6 +58,11 @@ export interface SenderOptions {
   readonly random: () => number;
 }
 
+/** Clock-skew retries in a row for one batch; one normally does (see `retry.ts`), two cover a race. */
+const MAX_CLOCK_SKEW_RETRIES = 2;
+/** How long a batch is retried while the client cannot get credentials (at most `maxRetryTimeMs`). */
+export const CREDENTIALS_RETRY_MS = 60_000;
+
 /** Generous bound on the abort listeners one request in flight holds at a time. */
 const LISTENERS_PER_REQUEST = 10;
 
@@ -140,6 +145,7 @@ export class Sender implements SenderPort {
     let events = batch;
     let attempts = 0;
     let epoch = 0;
+    let skewRetries = 0;
     const signal = this.#controller.signal;
     try {
       await pRetry(
@@ -181,8 +187,23 @@ export class Sender implements SenderPort {
           onFailedAttempt: async ({ error, attemptNumber }) => {
             const errorClass = classifyError(error);
             if (errorClass === 'fatal' || signal.aborted) throw new StopRetrying('rejected', error);
+            if (errorClass === 'clockSkew') {
+              // The SDK corrected its clock offset from the refusal: send again at once, signed with
+              // the right time. Bounded, since on a skewed host the SDK marks every error answer as
+              // corrected (a denied action too).
+              if (++skewRetries > MAX_CLOCK_SKEW_RETRIES) throw new StopRetrying('rejected', error);
+              this.hooks.retried(errorClass);
+              return;
+            }
+            skewRetries = 0;
             const elapsed = now() - startedAt;
-            if (elapsed >= this.options.maxRetryTimeMs) throw new StopRetrying('failed', error);
+            // Credentials that cannot be had are retried for a shorter time: a metadata endpoint slow
+            // at start-up answers within seconds, and credentials missing everywhere stay missing.
+            const bound =
+              errorClass === 'credentials'
+                ? Math.min(this.options.maxRetryTimeMs, CREDENTIALS_RETRY_MS)
+                : this.options.maxRetryTimeMs;
+            if (elapsed >= bound) throw new StopRetrying('failed', error);
             if (errorClass === 'throttle' && this.#limit?.throttled(epoch, now())) this.applyLimit();
             this.hooks.retried(errorClass);
             const delay = backoffDelay(
@@ -191,7 +212,7 @@ export class Sender implements SenderPort {
               this.options.maxDelayMs,
               this.options.random,
             );
-            await sleep(Math.min(delay, this.options.maxRetryTimeMs - elapsed), signal);
+            await sleep(Math.min(delay, bound - elapsed), signal);
           },
         },
       );

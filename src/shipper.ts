@@ -11,6 +11,7 @@ import { Ledger } from './ledger.js';
 import { Markers, markerCount } from './markers.js';
 import { type LogShipperOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Reporter } from './reporter.js';
+import { markCredentialFailures } from './retry.js';
 import { maxMessageBytes } from './rules.js';
 import { Scheduler } from './scheduler.js';
 import { Sender } from './sender.js';
@@ -73,6 +74,9 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     // Retrying happens in one place, the sender; the SDK's own retries would multiply ours.
     this.client = resolved.client ?? new CloudWatchLogsClient({ ...resolved.clientConfig, maxAttempts: 1 });
     this.#ownsClient = resolved.client === undefined;
+    // What the client's credential providers throw is marked, so that a provider that fails once is
+    // retried whatever it threw (see `retry.ts`).
+    markCredentialFailures(this.client);
     this.#maxMessageBytes = maxMessageBytes(resolved.maxEventBytes);
     this.#reporter = new Reporter(this, resolved.now);
     const markers = resolved.dropMarkers ? new Markers(resolved.now, resolved.flushIntervalMs) : undefined;
