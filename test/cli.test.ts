@@ -242,6 +242,40 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).not.toMatch(/line 3/);
   });
 
+  describe('a line longer than 4 Mi characters', () => {
+    const MAX_LINE_LENGTH = 4 * 1024 * 1024;
+    // The high half of 😀 is the last unit the line may keep: a cut there would split the pair.
+    const long = `${'x'.repeat(MAX_LINE_LENGTH - 1)}😀${'y'.repeat(100_000)}`;
+    const input = `first\n${long}\nlast\n`;
+
+    it('counts it as one line in the report of what was not sent', async () => {
+      // Act: the group is missing and may not be created, so every line is reported.
+      const child = await run({
+        args: [cli, '--log-group-name', GROUP, '--log-stream-name', STREAM, '--endpoint', cwl.endpoint],
+        env: endpointEnv(cwl),
+        input,
+      });
+      // Assess
+      expect(child.code).toBe(1);
+      expect(child.stderr).toMatch(/: 3 of 3 lines were not sent \(rejected: 3\)/);
+    });
+
+    it('sends it as one event, truncated to the limit, with no piece of it after', async () => {
+      // Act
+      const child = await run({ args: args(), env: endpointEnv(cwl), input });
+      // Assess
+      expect(child.stderr).toBe('');
+      expect(child.code).toBe(0);
+      const got = messages();
+      expect(got).toHaveLength(3);
+      expect(got).toEqual(expect.arrayContaining(['first', 'last']));
+      const event = got.find((message) => message.startsWith('x')) as string;
+      expect(event).toMatch(/^x+…\[truncated \d+ bytes\]$/);
+      // Nothing starts where a cut fell: no lone half of the pair, no U+FFFD, no run of y.
+      expect(got.some((message) => /^[\uDC00-\uDFFF\uFFFDy]/.test(message))).toBe(false);
+    });
+  });
+
   it('sends what it read and ends by SIGTERM, with the input still open', async () => {
     // Prepare: a slow endpoint, so that a full batch is in flight when the signal comes.
     cwl.setFaults({ latencyMs: 200 });
