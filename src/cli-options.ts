@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { describeValue } from './errors.js';
 import { RETENTION_DAYS } from './limits.js';
 import type { LogShipperOptions } from './options.js';
@@ -31,7 +31,8 @@ Options:
   --log-stream-name <name>   Log stream to send to, created if missing (required)
   --region <region>          AWS region
   --endpoint <url>           CloudWatch Logs endpoint, such as a local one for tests
-  --create-log-group         Create the log group if it is missing
+  --create-log-group         Create the log group if it is missing (the default)
+  --no-create-log-group      Do not create it: a missing group is an error
   --retention-in-days <n>    Retention of a log group it creates; older events are not sent
   --json                     Take the time of JSON lines from their "time" or "timestamp" field
   --close-timeout-ms <n>     On SIGINT or SIGTERM, keep sending this long before exiting
@@ -49,13 +50,7 @@ const MAX_CLOSE_TIMEOUT_MS = 3_600_000;
 
 /** Parses the arguments (without `node` and the script); `'help'` when help was asked for. */
 export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    ({ values } = parse(args));
-  } catch (error) {
-    // parseArgs's own messages name the flag (`Unknown option '--x'`, `Option '--json' does not take an argument`).
-    throw new UsageError((error as Error).message);
-  }
+  const { values, tokens } = parse(args);
   if (values.help) return 'help';
   const logGroupName = required(values['log-group-name'], '--log-group-name');
   const logStreamName = required(values['log-stream-name'], '--log-stream-name');
@@ -90,7 +85,8 @@ export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
       logGroupName,
       logStreamName,
       clientConfig,
-      createLogGroup: values['create-log-group'] ?? false,
+      // Given explicitly, so that the command's default does not follow the library's.
+      createLogGroup: lastSwitch(tokens, 'create-log-group', 'no-create-log-group') ?? true,
       // A command owns its process: SIGINT and SIGTERM send what was read, then end it.
       flushOnExit: true,
       exitTimeoutMs: closeTimeoutMs,
@@ -102,22 +98,43 @@ export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
 }
 
 function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      'log-group-name': { type: 'string' },
-      'log-stream-name': { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      'create-log-group': { type: 'boolean' },
-      'retention-in-days': { type: 'string' },
-      json: { type: 'boolean' },
-      'close-timeout-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  return parseStrict(args, {
+    'log-group-name': { type: 'string' },
+    'log-stream-name': { type: 'string' },
+    region: { type: 'string' },
+    endpoint: { type: 'string' },
+    // Two flags rather than parseArgs's `allowNegative`, which Node 20 has only from 20.16.
+    'create-log-group': { type: 'boolean' },
+    'no-create-log-group': { type: 'boolean' },
+    'retention-in-days': { type: 'string' },
+    json: { type: 'boolean' },
+    'close-timeout-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
+}
+
+function parseStrict<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], strict: true, allowPositionals: false, tokens: true, options });
+  } catch (error) {
+    // parseArgs's own messages name the flag (`Unknown option '--x'`, `Option '--json' does not take an argument`).
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** `true` or `false` by whichever of the two flags came last; `undefined` when neither did. */
+function lastSwitch(
+  tokens: readonly { kind: string; name?: string }[],
+  on: string,
+  off: string,
+): boolean | undefined {
+  let value: boolean | undefined;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name === on) value = true;
+    else if (token.name === off) value = false;
+  }
+  return value;
 }
 
 function required(value: string | undefined, flag: string): string {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseCliArgs, UsageError } from '../src/cli-options.js';
+import { parseCliArgs, USAGE, UsageError } from '../src/cli-options.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
 
@@ -62,7 +62,7 @@ describe('cloudwatch-shipper — the command line', () => {
         logGroupName: '/g',
         logStreamName: 's',
         clientConfig: {},
-        createLogGroup: false,
+        createLogGroup: true,
         flushOnExit: true,
         exitTimeoutMs: 5000,
       },
@@ -70,6 +70,25 @@ describe('cloudwatch-shipper — the command line', () => {
       closeTimeoutMs: 5000,
     });
     expect(parseCliArgs(['-h'])).toBe('help');
+  });
+
+  it.each([
+    [[], true],
+    [['--create-log-group'], true],
+    [['--no-create-log-group'], false],
+    [['--create-log-group', '--no-create-log-group'], false],
+    [['--no-create-log-group', '--create-log-group'], true],
+  ])('passes createLogGroup explicitly: %j gives %s', (flags, createLogGroup) => {
+    // Act
+    const options = parseCliArgs(['--log-group-name', '/g', '--log-stream-name', 's', ...flags]);
+    // Assess: given even when it is the default, so the command does not follow the library's.
+    expect(options).toMatchObject({ shipper: { createLogGroup } });
+    expect(Object.hasOwn((options as { shipper: object }).shipper, 'createLogGroup')).toBe(true);
+  });
+
+  it('says in its help that creating the group is the default, and how to turn it off', () => {
+    expect(USAGE).toMatch(/--create-log-group\s+Create the log group if it is missing \(the default\)/);
+    expect(USAGE).toMatch(/--no-create-log-group\s+Do not create it/);
   });
 
   it.each([
@@ -226,12 +245,35 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).toMatch(/logGroupName/);
   });
 
-  it('reports the lines it could not send and exits 1', async () => {
-    // Prepare: without --create-log-group, a missing group is an error.
-    const input = lines(10);
+  it('creates a missing group without being asked, the default', async () => {
     // Act
     const child = await run({
       args: [cli, '--log-group-name', GROUP, '--log-stream-name', STREAM, '--endpoint', cwl.endpoint],
+      env: endpointEnv(cwl),
+      input: lines(10),
+    });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(cwl.stats().requests.CreateLogGroup).toBe(1);
+    expect(messages()).toHaveLength(10);
+  });
+
+  it('reports the lines it could not send and exits 1', async () => {
+    // Prepare: with --no-create-log-group, a missing group is an error.
+    const input = lines(10);
+    // Act
+    const child = await run({
+      args: [
+        cli,
+        '--log-group-name',
+        GROUP,
+        '--log-stream-name',
+        STREAM,
+        '--endpoint',
+        cwl.endpoint,
+        '--no-create-log-group',
+      ],
       env: endpointEnv(cwl),
       input,
     });
@@ -240,6 +282,7 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).toMatch(/ResourceNotFoundException/);
     expect(child.stderr).toMatch(/10 of 10 lines were not sent \(rejected: 10\)/);
     expect(child.stderr).not.toMatch(/line 3/);
+    expect(cwl.stats().requests.CreateLogGroup).toBeUndefined();
   });
 
   describe('a line longer than 4 Mi characters', () => {
@@ -251,7 +294,16 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     it('counts it as one line in the report of what was not sent', async () => {
       // Act: the group is missing and may not be created, so every line is reported.
       const child = await run({
-        args: [cli, '--log-group-name', GROUP, '--log-stream-name', STREAM, '--endpoint', cwl.endpoint],
+        args: [
+          cli,
+          '--log-group-name',
+          GROUP,
+          '--log-stream-name',
+          STREAM,
+          '--endpoint',
+          cwl.endpoint,
+          '--no-create-log-group',
+        ],
         env: endpointEnv(cwl),
         input,
       });
