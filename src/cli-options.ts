@@ -21,6 +21,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: cloudwatch-shipper --log-group-name <name> --log-stream-name <name> [options]
+       cloudwatch-shipper --version
 
 Reads lines from standard input and sends each one as an event to CloudWatch Logs.
 Credentials and, without --region, the region come from the AWS SDK's usual sources
@@ -37,6 +38,7 @@ Options:
   --json                     Take the time of JSON lines from their "time" or "timestamp" field
   --close-timeout-ms <n>     On SIGINT or SIGTERM, keep sending this long before exiting
                              (default 5000, at most 3600000)
+  --version                  Print the version and exit
   -h, --help                 Print this help and exit
 
 Exit status: 0 when every line was sent, 1 when some could not be, 2 on a bad command line.
@@ -48,10 +50,14 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 /** The shipper's bound on `exitTimeoutMs`. */
 const MAX_CLOSE_TIMEOUT_MS = 3_600_000;
 
-/** Parses the arguments (without `node` and the script); `'help'` when help was asked for. */
-export function parseCliArgs(args: readonly string[]): CliOptions | 'help' {
+/**
+ * Parses the arguments of the shipping command (without `node` and the script); `'help'` or
+ * `'version'` when that was asked for.
+ */
+export function parseCliArgs(args: readonly string[]): CliOptions | 'help' | 'version' {
   const { values, tokens } = parse(args);
   if (values.help) return 'help';
+  if (values.version) return 'version';
   const logGroupName = required(values['log-group-name'], '--log-group-name');
   const logStreamName = required(values['log-stream-name'], '--log-stream-name');
 
@@ -109,6 +115,7 @@ function parse(args: readonly string[]) {
     'retention-in-days': { type: 'string' },
     json: { type: 'boolean' },
     'close-timeout-ms': { type: 'string' },
+    version: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
 }

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// Read at build time: the bundler inlines it, so the version is right wherever this file runs
+// (dist/cli.js in an installed package, or a bundle far from any package.json).
+import packageJson from '../package.json' with { type: 'json' };
 import { recordTime } from './adapter.js';
 import { LineSplitter } from './cli-lines.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
@@ -27,16 +30,16 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function start(): { options: CliOptions; shipper: LogShipper } {
-  let options: CliOptions | 'help';
+function start(args: readonly string[]): { options: CliOptions; shipper: LogShipper } {
+  let options: CliOptions | 'help' | 'version';
   try {
-    options = parseCliArgs(process.argv.slice(2));
+    options = parseCliArgs(args);
   } catch (error) {
     if (error instanceof UsageError) fail(`${error.message}\n\n${USAGE}`, EXIT_USAGE);
     throw error;
   }
-  if (options === 'help') {
-    process.stdout.write(USAGE);
+  if (options === 'help' || options === 'version') {
+    process.stdout.write(options === 'help' ? USAGE : `${packageJson.version}\n`);
     process.exit(0);
   }
   try {
@@ -57,11 +60,11 @@ function notSent(stats: ShipperStats): string | undefined {
   return `${missing} of ${stats.logged} lines were not sent (${reasons.join(', ')})`;
 }
 
-async function main(): Promise<void> {
+async function main(args: readonly string[]): Promise<void> {
   // A closed standard error (a pipe whose reader went away) must not end the command with an
   // uncaught EPIPE: its reports are lost, the lines still go out, and a signal still ends it.
   process.stderr.on('error', noop);
-  const { options, shipper } = start();
+  const { options, shipper } = start(args);
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 
   // parseCliArgs turns on `flushOnExit`: on SIGINT or SIGTERM the shipper is closed within
@@ -147,6 +150,6 @@ async function main(): Promise<void> {
 
 function noop(): void {}
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), EXIT_NOT_ALL_SENT);
 });

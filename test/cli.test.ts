@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCliArgs, USAGE, UsageError } from '../src/cli-options.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
@@ -70,6 +72,7 @@ describe('cloudwatch-shipper — the command line', () => {
       closeTimeoutMs: 5000,
     });
     expect(parseCliArgs(['-h'])).toBe('help');
+    expect(parseCliArgs(['--version'])).toBe('version');
   });
 
   it.each([
@@ -89,6 +92,7 @@ describe('cloudwatch-shipper — the command line', () => {
   it('says in its help that creating the group is the default, and how to turn it off', () => {
     expect(USAGE).toMatch(/--create-log-group\s+Create the log group if it is missing \(the default\)/);
     expect(USAGE).toMatch(/--no-create-log-group\s+Do not create it/);
+    expect(USAGE).toMatch(/--version/);
   });
 
   it.each([
@@ -403,5 +407,45 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.signal).toBe('SIGTERM');
     expect(child.stderr).toMatch(/100 of 100 lines were not sent \(.*closed: 100/);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('cloudwatch-shipper --version', () => {
+  const packageVersion = async (): Promise<string> =>
+    (JSON.parse(await readFile(resolve(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+  it('prints the version in package.json and exits 0', async () => {
+    // Act
+    const child = await run({ args: [cli, '--version'] });
+    // Assess
+    expect(child).toMatchObject({ code: 0, stdout: `${await packageVersion()}\n`, stderr: '' });
+  });
+
+  it('prints it from a bundle of the command, far from any package.json', async () => {
+    // Prepare: esbuild (tsup's bundler) bundles dist/cli.js into a directory of its own, the way a
+    // program that embeds the command would; nothing there leads back to the package.
+    const dir = await mkdtemp(join(tmpdir(), 'cws-cli-bundle-'));
+    try {
+      const { build } = await import('esbuild');
+      await build({
+        entryPoints: [cli],
+        outfile: join(dir, 'cli.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        logLevel: 'error',
+        // The SDK's CommonJS modules call require(); an ESM bundle needs one made for it.
+        banner: {
+          js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+      });
+      // Act
+      const child = await run({ args: [join(dir, 'cli.mjs'), '--version'], cwd: dir });
+      // Assess
+      expect(child).toMatchObject({ code: 0, stdout: `${await packageVersion()}\n`, stderr: '' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
