@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { describeValue } from './errors.js';
 import { RETENTION_DAYS } from './limits.js';
@@ -21,6 +22,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: cloudwatch-shipper --log-group-name <name> --log-stream-name <name> [options]
+       cloudwatch-shipper local [--port <n>] [options]   (see cloudwatch-shipper local --help)
        cloudwatch-shipper --version
 
 Reads lines from standard input and sends each one as an event to CloudWatch Logs.
@@ -159,4 +161,101 @@ function integer(value: string, flag: string): number {
     throw new UsageError(`${flag} must be a whole number, got ${describeValue(value)}`);
   }
   return Number(value);
+}
+
+/** What `cloudwatch-shipper local` asks for. @internal */
+export interface LocalCliOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly seed?: number;
+  /**
+   * `--fault name=value` settings, as given: the endpoint's own validation checks the names and the
+   * values, so a fault it gains needs no change here. A value that reads as a number is a number.
+   */
+  readonly faults: Readonly<Record<string, number | string>>;
+}
+
+export const DEFAULT_LOCAL_PORT = 4566;
+const DEFAULT_LOCAL_HOST = '127.0.0.1';
+
+export const LOCAL_USAGE = `Usage: cloudwatch-shipper local [--port <n>] [--host <address>] [--seed <n>] [--fault <name>=<value> ...]
+
+Runs the bundled local CloudWatch Logs endpoint (the one cloudwatch-shipper/testing starts) as a
+server, for test suites in any language: point the AWS CLI (--endpoint-url), boto3 (endpoint_url)
+or an SDK at the URL it prints on standard output. It keeps everything in memory, listens on
+loopback only and has no authentication: any credentials and region are accepted.
+
+Options:
+  --port <n>                 TCP port to listen on; 0 picks a free one (default ${DEFAULT_LOCAL_PORT})
+  --host <address>           Loopback address to listen on: 127.0.0.1 (the default), another
+                             127.x.x.x, or ::1; any other address is refused
+  --seed <n>                 Seed of the pseudo-random source that picks faulty requests (default 1)
+  --fault <name>=<value>     A fault to inject, as in startLocalCloudWatchLogs({ faults }); repeatable.
+                             For example throttleRate=0.2, unavailableRate=0.05, resetRate=0.01,
+                             resetAfterStoreRatio=0.5, latencyMs=100, downForMs=5000, tpsLimit=5
+  -h, --help                 Print this help and exit
+
+It ends on SIGINT or SIGTERM (a shell reports 130 or 143). Exit status 2 on a bad command line,
+1 when it cannot listen (such as a port in use).
+`;
+
+/** The addresses `--host` may name: the endpoint has no authentication. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Parses the arguments after `local`; `'help'` when help was asked for. */
+export function parseLocalArgs(args: readonly string[]): LocalCliOptions | 'help' {
+  const { values } = parseStrict(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    seed: { type: 'string' },
+    fault: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return 'help';
+
+  let port = DEFAULT_LOCAL_PORT;
+  if (values.port !== undefined) {
+    port = integer(values.port, '--port');
+    if (port > 65_535)
+      throw new UsageError(`--port must be at most 65535, got ${describeValue(values.port)}`);
+  }
+
+  const host = values.host ?? DEFAULT_LOCAL_HOST;
+  const family = isIP(host);
+  if (family === 0 || !LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6')) {
+    throw new UsageError(
+      `--host must be a loopback address (127.0.0.1, another 127.x.x.x, or ::1), got ${describeValue(host)}: ` +
+        'the endpoint has no authentication',
+    );
+  }
+
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    if (!/^-?\d{1,15}$/.test(values.seed)) {
+      throw new UsageError(`--seed must be an integer, got ${describeValue(values.seed)}`);
+    }
+    seed = Number(values.seed);
+  }
+
+  const faults: Record<string, number | string> = {};
+  for (const setting of values.fault ?? []) {
+    const at = setting.indexOf('=');
+    const name = at === -1 ? '' : setting.slice(0, at);
+    if (name === '') {
+      throw new UsageError(
+        `--fault must be <name>=<value>, such as throttleRate=0.2, got ${describeValue(setting)}`,
+      );
+    }
+    // Names an object already answers to (`toString`, `__proto__`) are no fault's.
+    if (name in Object.prototype) {
+      throw new UsageError(`--fault ${describeValue(name)} is not a fault the endpoint knows`);
+    }
+    const text = setting.slice(at + 1);
+    const number = text.trim() === '' ? Number.NaN : Number(text);
+    faults[name] = Number.isNaN(number) ? text : number;
+  }
+
+  return { port, host, faults, ...(seed === undefined ? {} : { seed }) };
 }

@@ -4,6 +4,7 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { recordTime } from './adapter.js';
 import { LineSplitter } from './cli-lines.js';
+import { runLocal } from './cli-local.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
 import { ConfigError } from './errors.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
@@ -64,6 +65,10 @@ async function main(args: readonly string[]): Promise<void> {
   // A closed standard error (a pipe whose reader went away) must not end the command with an
   // uncaught EPIPE: its reports are lost, the lines still go out, and a signal still ends it.
   process.stderr.on('error', noop);
+  if (args[0] === 'local') {
+    await runLocal(args.slice(1), fail);
+    return;
+  }
   const { options, shipper } = start(args);
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 
