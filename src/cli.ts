@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+// Read at build time: the bundler inlines it, so the version is right wherever this file runs
+// (dist/cli.js in an installed package, or a bundle far from any package.json).
+import packageJson from '../package.json' with { type: 'json' };
 import { recordTime } from './adapter.js';
+import { LineSplitter } from './cli-lines.js';
+import { runLocal } from './cli-local.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './cli-options.js';
 import { ConfigError } from './errors.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
@@ -14,7 +19,11 @@ import type { ShipperStats } from './stats.js';
 
 const EXIT_NOT_ALL_SENT = 1;
 const EXIT_USAGE = 2;
-/** A line longer than this (in UTF-16 units) is cut into pieces; the shipper caps events anyway. */
+/**
+ * A line keeps at most this many UTF-16 units; the rest of it is skipped as it is read. An event's
+ * message holds at most 1,048,550 UTF-8 bytes, so fewer units than this: the shipper truncates a
+ * line that long anyway, and the bound only keeps an endless line from filling memory.
+ */
 const MAX_LINE_LENGTH = 4 * 1024 * 1024;
 
 function fail(message: string, code: number): never {
@@ -22,16 +31,16 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function start(): { options: CliOptions; shipper: LogShipper } {
-  let options: CliOptions | 'help';
+function start(args: readonly string[]): { options: CliOptions; shipper: LogShipper } {
+  let options: CliOptions | 'help' | 'version';
   try {
-    options = parseCliArgs(process.argv.slice(2));
+    options = parseCliArgs(args);
   } catch (error) {
     if (error instanceof UsageError) fail(`${error.message}\n\n${USAGE}`, EXIT_USAGE);
     throw error;
   }
-  if (options === 'help') {
-    process.stdout.write(USAGE);
+  if (options === 'help' || options === 'version') {
+    process.stdout.write(options === 'help' ? USAGE : `${packageJson.version}\n`);
     process.exit(0);
   }
   try {
@@ -52,11 +61,15 @@ function notSent(stats: ShipperStats): string | undefined {
   return `${missing} of ${stats.logged} lines were not sent (${reasons.join(', ')})`;
 }
 
-async function main(): Promise<void> {
+async function main(args: readonly string[]): Promise<void> {
   // A closed standard error (a pipe whose reader went away) must not end the command with an
   // uncaught EPIPE: its reports are lost, the lines still go out, and a signal still ends it.
   process.stderr.on('error', noop);
-  const { options, shipper } = start();
+  if (args[0] === 'local') {
+    await runLocal(args.slice(1), fail);
+    return;
+  }
+  const { options, shipper } = start(args);
   shipper.on('error', (error) => process.stderr.write(`cloudwatch-shipper: ${error.message}\n`));
 
   // parseCliArgs turns on `flushOnExit`: on SIGINT or SIGTERM the shipper is closed within
@@ -116,30 +129,22 @@ async function main(): Promise<void> {
     return shipper.log({ message: line, timestamp });
   };
 
+  // Decoded as UTF-8 by a StringDecoder, which never splits a character across chunks. Each line
+  // is one event, counted once in the report however long it is.
   process.stdin.setEncoding('utf8');
-  let rest = '';
+  const splitter = new LineSplitter(MAX_LINE_LENGTH);
   for await (const chunk of process.stdin as AsyncIterable<string>) {
     if (stopping) break;
-    let from = 0;
-    let text = rest + chunk;
-    for (let end = text.indexOf('\n'); end !== -1 && !stopping; end = text.indexOf('\n', from)) {
-      const line = text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end);
-      from = end + 1;
-      // CloudWatch Logs refuses empty messages; an empty line carries nothing to send. Past the
-      // high-water mark, reading waits, line by line: a chunk of many short lines cannot overflow.
-      if (line !== '' && !ship(line)) await drained();
+    // Past the high-water mark, reading waits, line by line: a chunk of many short lines cannot
+    // overflow the buffer.
+    for (const line of splitter.push(chunk)) {
+      if (stopping) break;
+      if (!ship(line)) await drained();
     }
-    text = text.slice(from);
-    while (text.length > MAX_LINE_LENGTH && !stopping) {
-      const piece = text.slice(0, MAX_LINE_LENGTH);
-      text = text.slice(MAX_LINE_LENGTH);
-      if (!ship(piece)) await drained();
-    }
-    rest = text;
   }
   if (stopping) return;
-  const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
-  if (last !== '') ship(last);
+  const last = splitter.end();
+  if (last !== undefined) ship(last);
 
   // A signal during this close bounds it by --close-timeout-ms (the command's own close does).
   await shipper.close();
@@ -150,6 +155,6 @@ async function main(): Promise<void> {
 
 function noop(): void {}
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), EXIT_NOT_ALL_SENT);
 });

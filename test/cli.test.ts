@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseCliArgs, UsageError } from '../src/cli-options.js';
+import { parseCliArgs, USAGE, UsageError } from '../src/cli-options.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
 
@@ -62,7 +64,7 @@ describe('cloudwatch-shipper — the command line', () => {
         logGroupName: '/g',
         logStreamName: 's',
         clientConfig: {},
-        createLogGroup: false,
+        createLogGroup: true,
         flushOnExit: true,
         exitTimeoutMs: 5000,
       },
@@ -70,6 +72,27 @@ describe('cloudwatch-shipper — the command line', () => {
       closeTimeoutMs: 5000,
     });
     expect(parseCliArgs(['-h'])).toBe('help');
+    expect(parseCliArgs(['--version'])).toBe('version');
+  });
+
+  it.each([
+    [[], true],
+    [['--create-log-group'], true],
+    [['--no-create-log-group'], false],
+    [['--create-log-group', '--no-create-log-group'], false],
+    [['--no-create-log-group', '--create-log-group'], true],
+  ])('passes createLogGroup explicitly: %j gives %s', (flags, createLogGroup) => {
+    // Act
+    const options = parseCliArgs(['--log-group-name', '/g', '--log-stream-name', 's', ...flags]);
+    // Assess: given even when it is the default, so the command does not follow the library's.
+    expect(options).toMatchObject({ shipper: { createLogGroup } });
+    expect(Object.hasOwn((options as { shipper: object }).shipper, 'createLogGroup')).toBe(true);
+  });
+
+  it('says in its help that creating the group is the default, and how to turn it off', () => {
+    expect(USAGE).toMatch(/--create-log-group\s+Create the log group if it is missing \(the default\)/);
+    expect(USAGE).toMatch(/--no-create-log-group\s+Do not create it/);
+    expect(USAGE).toMatch(/--version/);
   });
 
   it.each([
@@ -226,12 +249,35 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).toMatch(/logGroupName/);
   });
 
-  it('reports the lines it could not send and exits 1', async () => {
-    // Prepare: without --create-log-group, a missing group is an error.
-    const input = lines(10);
+  it('creates a missing group without being asked, the default', async () => {
     // Act
     const child = await run({
       args: [cli, '--log-group-name', GROUP, '--log-stream-name', STREAM, '--endpoint', cwl.endpoint],
+      env: endpointEnv(cwl),
+      input: lines(10),
+    });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(cwl.stats().requests.CreateLogGroup).toBe(1);
+    expect(messages()).toHaveLength(10);
+  });
+
+  it('reports the lines it could not send and exits 1', async () => {
+    // Prepare: with --no-create-log-group, a missing group is an error.
+    const input = lines(10);
+    // Act
+    const child = await run({
+      args: [
+        cli,
+        '--log-group-name',
+        GROUP,
+        '--log-stream-name',
+        STREAM,
+        '--endpoint',
+        cwl.endpoint,
+        '--no-create-log-group',
+      ],
       env: endpointEnv(cwl),
       input,
     });
@@ -240,6 +286,50 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.stderr).toMatch(/ResourceNotFoundException/);
     expect(child.stderr).toMatch(/10 of 10 lines were not sent \(rejected: 10\)/);
     expect(child.stderr).not.toMatch(/line 3/);
+    expect(cwl.stats().requests.CreateLogGroup).toBeUndefined();
+  });
+
+  describe('a line longer than 4 Mi characters', () => {
+    const MAX_LINE_LENGTH = 4 * 1024 * 1024;
+    // The high half of 😀 is the last unit the line may keep: a cut there would split the pair.
+    const long = `${'x'.repeat(MAX_LINE_LENGTH - 1)}😀${'y'.repeat(100_000)}`;
+    const input = `first\n${long}\nlast\n`;
+
+    it('counts it as one line in the report of what was not sent', async () => {
+      // Act: the group is missing and may not be created, so every line is reported.
+      const child = await run({
+        args: [
+          cli,
+          '--log-group-name',
+          GROUP,
+          '--log-stream-name',
+          STREAM,
+          '--endpoint',
+          cwl.endpoint,
+          '--no-create-log-group',
+        ],
+        env: endpointEnv(cwl),
+        input,
+      });
+      // Assess
+      expect(child.code).toBe(1);
+      expect(child.stderr).toMatch(/: 3 of 3 lines were not sent \(rejected: 3\)/);
+    });
+
+    it('sends it as one event, truncated to the limit, with no piece of it after', async () => {
+      // Act
+      const child = await run({ args: args(), env: endpointEnv(cwl), input });
+      // Assess
+      expect(child.stderr).toBe('');
+      expect(child.code).toBe(0);
+      const got = messages();
+      expect(got).toHaveLength(3);
+      expect(got).toEqual(expect.arrayContaining(['first', 'last']));
+      const event = got.find((message) => message.startsWith('x')) as string;
+      expect(event).toMatch(/^x+…\[truncated \d+ bytes\]$/);
+      // Nothing starts where a cut fell: no lone half of the pair, no U+FFFD, no run of y.
+      expect(got.some((message) => /^[\uDC00-\uDFFF\uFFFDy]/.test(message))).toBe(false);
+    });
   });
 
   it('sends what it read and ends by SIGTERM, with the input still open', async () => {
@@ -317,5 +407,45 @@ describe('cloudwatch-shipper — the command in a pipe', () => {
     expect(child.signal).toBe('SIGTERM');
     expect(child.stderr).toMatch(/100 of 100 lines were not sent \(.*closed: 100/);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('cloudwatch-shipper --version', () => {
+  const packageVersion = async (): Promise<string> =>
+    (JSON.parse(await readFile(resolve(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+  it('prints the version in package.json and exits 0', async () => {
+    // Act
+    const child = await run({ args: [cli, '--version'] });
+    // Assess
+    expect(child).toMatchObject({ code: 0, stdout: `${await packageVersion()}\n`, stderr: '' });
+  });
+
+  it('prints it from a bundle of the command, far from any package.json', async () => {
+    // Prepare: esbuild (tsup's bundler) bundles dist/cli.js into a directory of its own, the way a
+    // program that embeds the command would; nothing there leads back to the package.
+    const dir = await mkdtemp(join(tmpdir(), 'cws-cli-bundle-'));
+    try {
+      const { build } = await import('esbuild');
+      await build({
+        entryPoints: [cli],
+        outfile: join(dir, 'cli.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        logLevel: 'error',
+        // The SDK's CommonJS modules call require(); an ESM bundle needs one made for it.
+        banner: {
+          js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+      });
+      // Act
+      const child = await run({ args: [join(dir, 'cli.mjs'), '--version'], cwd: dir });
+      // Assess
+      expect(child).toMatchObject({ code: 0, stdout: `${await packageVersion()}\n`, stderr: '' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
