@@ -2,6 +2,7 @@ import { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs, UsageError } from '.
 import { ConfigError } from './errors.js';
 import { startLocalCloudWatchLogs } from './testing/server.js';
 import type { Faults } from './testing/types.js';
+import { noop } from './timing.js';
 
 /*
  * `cloudwatch-shipper local`: the endpoint of cloudwatch-shipper/testing as a server of its own,
@@ -76,5 +77,3 @@ function faultMessage(error: ConfigError): string {
   if (!error.option.startsWith('faults.')) return error.message;
   return `--fault ${error.option.slice('faults.'.length)}: ${error.message}`;
 }
-
-function noop(): void {}

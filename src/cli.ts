@@ -10,6 +10,7 @@ import { ConfigError } from './errors.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import { LogShipper } from './shipper.js';
 import type { ShipperStats } from './stats.js';
+import { KeepAlive, noop } from './timing.js';
 
 /*
  * `app | cloudwatch-shipper --log-group-name G --log-stream-name S`: one event per line of
@@ -105,11 +106,12 @@ async function main(args: readonly string[]): Promise<void> {
   // Past the high-water mark, reading waits for the shipper's 'drain' (or a signal). Nothing else
   // may hold the event loop open meanwhile (the shipper's timers never do), so this wait does:
   // otherwise an endpoint that is down would let the program end, as if the input were done.
+  const keepAlive = new KeepAlive();
   const drained = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      const hold = setInterval(noop, 60_000);
+      const release = keepAlive.hold();
       const done = (): void => {
-        clearInterval(hold);
+        release();
         shipper.off('drain', done);
         resolve();
       };
@@ -152,8 +154,6 @@ async function main(args: readonly string[]): Promise<void> {
   unregisterForExit(command);
   if (report()) process.exitCode = EXIT_NOT_ALL_SENT;
 }
-
-function noop(): void {}
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), EXIT_NOT_ALL_SENT);
