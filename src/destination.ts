@@ -1,6 +1,6 @@
 import type { Batch } from './batcher.js';
 import type { DropReason, LogEvent } from './event.js';
-import { eventSize } from './rules.js';
+import { eventSize, fitsInBatch } from './rules.js';
 
 /** Where events go: a log group and a log stream. */
 export interface Destination {
@@ -83,13 +83,13 @@ export class StreamBuffer {
    */
   takePrefix(maxEvents: number, maxBytes: number): LogEvent[] {
     const events = this.#events;
-    const limit = Math.min(events.length, this.#head + maxEvents);
-    let end = this.#head;
+    const start = this.#head;
+    let end = start;
     let bytes = 0;
-    while (end < limit) {
-      const size = eventSize((events[end] as LogEvent).bytes);
-      if (bytes + size > maxBytes) break;
-      bytes += size;
+    while (end < events.length) {
+      const size = (events[end] as LogEvent).bytes;
+      if (!fitsInBatch(end - start, bytes, size, maxEvents, maxBytes)) break;
+      bytes += eventSize(size);
       end++;
     }
     // The rest of a split message leaves with its first piece, even past the limits (the batcher

@@ -63,5 +63,45 @@ export async function run() {
   console.log(`array push baseline: ${((bestBase * 1e6) / N).toFixed(0)} ns/event`);
   console.log(`LogShipper.log():    ${((bestShip * 1e6) / N).toFixed(0)} ns/event`);
   console.log(`  → log()/baseline ${ratio(bestShip, bestBase)} (target ≤ 3×)`);
+  fullBuffer(client, messages);
   client.destroy();
+}
+
+/**
+ * log() on a full buffer under dropOldest, where every call evicts the event logged first, with the
+ * events spread over 1, 5,000 and 50,000 destinations: the cost must not grow with their number.
+ */
+function fullBuffer(client, messages) {
+  const HELD = 100_000;
+  const MORE = 200_000;
+  const perDestination = {};
+  for (const destinations of [1, 5_000, 50_000]) {
+    const s = new LogShipper({
+      logGroupName: 'bench',
+      logStreamName: 'd0',
+      client,
+      maxBufferedEvents: HELD,
+      maxBufferedBytes: 2 ** 31,
+      flushIntervalMs: 3_600_000,
+      dropMarkers: false,
+    });
+    s.on('error', () => {});
+    const names = Array.from({ length: destinations }, (_, i) => ({ logStreamName: `d${i}` }));
+    for (let i = 0; i < HELD; i++) s.log(messages[i], names[i % destinations]);
+    gc();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < MORE; i++) s.log(messages[i], names[i % destinations]);
+    perDestination[destinations] = Number(process.hrtime.bigint() - start) / MORE;
+    void s.close({ timeoutMs: 0 });
+  }
+  const base = perDestination[1];
+  console.log('\n## log() on a full buffer (dropOldest evicts one event per call; 100,000 held)');
+  for (const [destinations, ns] of Object.entries(perDestination)) {
+    console.log(
+      `${Number(destinations).toLocaleString('en-US').padStart(6)} destinations: ${ns.toFixed(0)} ns/event` +
+        (Number(destinations) === 1
+          ? ' (baseline)'
+          : `  → ${ratio(ns, base)} the 1-destination cost (target ≤ 2×)`),
+    );
+  }
 }
