@@ -163,7 +163,7 @@ function validateTags(value: unknown): Readonly<Record<string, string>> {
   if (entries.length > MAX_TAGS) {
     throw new ConfigError('tags', entries.length, `at most ${MAX_TAGS} tags (a count)`);
   }
-  const tags: Record<string, string> = {};
+  const tags: [string, string][] = [];
   for (const [key, tagValue] of entries) {
     const keyLength = codePoints(key);
     if (keyLength < 1 || keyLength > MAX_TAG_KEY_LENGTH || !TAG_KEY_PATTERN.test(key)) {
@@ -187,9 +187,10 @@ function validateTags(value: unknown): Readonly<Record<string, string>> {
         `a tag value of 0 to ${MAX_TAG_VALUE_LENGTH} letters, digits, spaces and \`_.:/=+-@\``,
       );
     }
-    tags[key] = tagValue;
+    tags.push([key, tagValue]);
   }
-  return Object.freeze(tags);
+  // fromEntries defines own properties: a `__proto__` key stays a key.
+  return Object.freeze(Object.fromEntries(tags));
 }
 
 /** Characters as the API counts them: Unicode code points, not UTF-16 units. */

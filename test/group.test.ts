@@ -147,6 +147,18 @@ describe('resolveLogGroupOptions', () => {
     expect(refusal({ tags: { [`${key}𝒜`]: 'x' } }).option).toBe('tags');
   });
 
+  it('keeps a tag named __proto__ as a tag', () => {
+    // Prepare
+    const tags = JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>;
+
+    // Act
+    const resolved = resolveLogGroupOptions({ tags }, true);
+
+    // Assess
+    expect(Object.keys(resolved.tags ?? {})).toEqual(['__proto__', 'a']);
+    expect(createLogGroupInput('/a', resolved).tags).toEqual(tags);
+  });
+
   it('refuses the reserved aws: prefix on tag keys, in any case', () => {
     expect(refusal({ tags: { 'aws:owner': 'me' } }).message).toContain(
       'do not start with `aws:` (reserved for AWS)',
