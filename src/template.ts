@@ -205,7 +205,9 @@ export function tryCompileNameTemplate(
  * compiled again if it comes back).
  */
 export class NameTemplateCache {
-  private readonly compiled = new Map<string, NameTemplate | null>();
+  // One map per kind: a key built per call (`g` + template) would allocate a string per event.
+  private readonly groups = new Map<string, NameTemplate | null>();
+  private readonly streams = new Map<string, NameTemplate | null>();
 
   constructor(
     private readonly context: TemplateContext,
@@ -213,19 +215,21 @@ export class NameTemplateCache {
   ) {}
 
   get(kind: NameKind, template: string): NameTemplate | undefined {
-    const key = kind === 'group' ? `g${template}` : `s${template}`;
-    const known = this.compiled.get(key);
+    const compiled = kind === 'group' ? this.groups : this.streams;
+    const known = compiled.get(template);
     if (known !== undefined) return known ?? undefined;
     const made = tryCompileNameTemplate(kind, template, this.context);
-    if (this.compiled.size >= this.maxEntries) {
-      this.compiled.delete(this.compiled.keys().next().value as string);
+    if (this.size >= this.maxEntries) {
+      const fuller = this.groups.size >= this.streams.size ? this.groups : this.streams;
+      fuller.delete(fuller.keys().next().value as string);
     }
-    this.compiled.set(key, made ?? null);
+    compiled.set(template, made ?? null);
     return made;
   }
 
+  /** Templates held, of both kinds. */
   get size(): number {
-    return this.compiled.size;
+    return this.groups.size + this.streams.size;
   }
 }
 
