@@ -265,9 +265,16 @@ export function explainCreateLogGroupError(
     case 'AccessDeniedException':
     case 'AccessDenied':
     case 'UnauthorizedOperation': {
-      if (about('kmsKeyId')) return refusal(['kmsKeyId'], KMS_PERMISSION_HINT, undefined);
-      if (sentSettings.includes('tags') && (mentions.tags || !/CreateLogGroup/.test(message))) {
-        return refusal(['tags'], TAG_PERMISSION_HINT, without(sent, 'tags'));
+      const kms = sentSettings.includes('kmsKeyId');
+      const tags = sentSettings.includes('tags');
+      if (kms && mentions.kmsKeyId) return refusal(['kmsKeyId'], KMS_PERMISSION_HINT, undefined);
+      if (tags && mentions.tags) return refusal(['tags'], TAG_PERMISSION_HINT, without(sent, 'tags'));
+      // A denial names the action it denies; one that names neither tagging nor the key but does
+      // name CreateLogGroup is about the call itself.
+      if (!/CreateLogGroup/.test(message)) {
+        // Since tagging on creation needs logs:TagResource, that is the likeliest denial when tags went.
+        if (tags) return refusal(['tags'], TAG_PERMISSION_HINT, without(sent, 'tags'));
+        if (kms) return refusal(['kmsKeyId'], KMS_PERMISSION_HINT, undefined);
       }
       return refusal(
         [],

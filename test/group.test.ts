@@ -361,6 +361,21 @@ describe('explainCreateLogGroupError', () => {
     }
   });
 
+  it('blames the CreateLogGroup permission, not the key, when the denial names CreateLogGroup', () => {
+    // Prepare
+    const error = new AccessDeniedException({
+      message: 'User is not authorized to perform: logs:CreateLogGroup',
+      $metadata: metadata,
+    });
+
+    // Act
+    const refusal = explainCreateLogGroupError(error, { logGroupName: '/a', kmsKeyId: KEY_ARN });
+
+    // Assess
+    expect(refusal?.settings).toEqual([]);
+    expect(refusal?.hint).toContain('`logs:CreateLogGroup`');
+  });
+
   it('blames the KMS key for an access denial about KMS', () => {
     // Prepare
     const error = new AccessDeniedException({
