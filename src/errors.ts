@@ -166,3 +166,23 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `a value of type ${typeof value}`;
 }
+
+/**
+ * A metric that cannot be written as a valid Embedded Metric Format event: names the field, the
+ * value and what the format allows.
+ */
+export class EmfError extends CloudWatchShipperError {
+  static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.EmfError');
+  static {
+    brand(EmfError);
+  }
+
+  /** The field's path in the metric given, such as `metrics[2].unit`. */
+  readonly field: string;
+
+  constructor(field: string, value: unknown, expected: string) {
+    super(`Expected \`${field}\` to be ${expected}, got ${describeValue(value)}`, { code: 'CWS_EMF' });
+    this.name = 'EmfError';
+    this.field = field;
+  }
+}

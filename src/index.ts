@@ -29,3 +29,13 @@ export type { LogShipperOptions, RetryOptions } from './options.js';
 export type { CloseResult, FlushOptions, FlushResult } from './shipper.js';
 export { LogShipper } from './shipper.js';
 export type { DropCounts, ShipperStats } from './stats.js';
+
+// ---- Destinations as operators configure them (issue 14): entity, created log groups, EMF ----
+
+export type { EmfEvent, EmfInput, EmfMetric, EmfUnit, MetricsLogger } from './emf.js';
+export { createEmfEvent, EMF_UNITS, logMetrics, toEmf } from './emf.js';
+export type { EntityKeyAttributeName, EntityOption } from './entity.js';
+export { ENTITY_KEY_ATTRIBUTE_NAMES } from './entity.js';
+export { EmfError } from './errors.js';
+export type { LogGroupClass, LogGroupOptions } from './group.js';
+export { LOG_GROUP_CLASSES } from './group.js';
