@@ -7,7 +7,7 @@
  * buffered event is found through a queue of runs (consecutive events logged to one stream), and the
  * periodic work touches only streams that hold events or were used.
  */
-import { type Destination, Stream } from './destination.js';
+import { Stream } from './destination.js';
 import type { LogEvent } from './event.js';
 import { totalWeight } from './event.js';
 import type { Ledger } from './ledger.js';
@@ -47,9 +47,12 @@ export interface BufferHooks {
  * The seam another buffer can stand behind: what the shipper and the scheduler ask of the buffers.
  */
 export interface BufferStore {
-  readonly defaultStream: Stream;
-  /** The stream for a `log()` destination, made on first use; `undefined` when a name is invalid. */
-  resolve(where: Partial<Destination>): Stream | undefined;
+  /** The stream of these names if the registry holds it; no check, nothing made. */
+  lookup(logGroupName: string, logStreamName: string): Stream | undefined;
+  /** The stream of these names, made on first use; `undefined` (and reported) when a name is invalid. */
+  stream(logGroupName: string, logStreamName: string): Stream | undefined;
+  /** Never lets `stream` go. */
+  pin(stream: Stream): void;
   /** Buffers one event of `bytes` message bytes, made only once room is made; false if dropped. */
   holdOne(stream: Stream, timestamp: number, message: string, bytes: number): boolean;
   /** Buffers the events of one message, all or none; false if dropped. */
@@ -69,20 +72,21 @@ export interface BufferStore {
   checkDrain(): void;
   /** Periodic upkeep: forgets streams idle for {@link STREAM_IDLE_MS}. */
   sweep(): void;
-  /** Forgets every idle stream but the default one (after close). */
+  /** Forgets every idle stream but the pinned ones (after close). */
   releaseIdle(): void;
   /** Streams known now. */
   readonly size: number;
 }
 
 export class Buffers implements BufferStore {
-  readonly defaultStream: Stream;
   readonly #limits: BufferLimits;
   readonly #ledger: Ledger<Stream>;
   readonly #hooks: BufferHooks;
   readonly #highWaterEvents: number;
   readonly #highWaterBytes: number;
   readonly #byName = new Map<string, Map<string, Stream>>();
+  /** Streams never let go: the default one, whose handle the router keeps. */
+  readonly #pinned = new Set<Stream>();
   #size = 0;
   readonly #withEvents = new Set<Stream>();
   #heldEvents = 0;
@@ -103,19 +107,13 @@ export class Buffers implements BufferStore {
   #usedHead = 0;
   readonly #idlePeriods: number;
 
-  constructor(
-    limits: BufferLimits,
-    defaultDestination: Destination,
-    ledger: Ledger<Stream>,
-    hooks: BufferHooks,
-  ) {
+  constructor(limits: BufferLimits, ledger: Ledger<Stream>, hooks: BufferHooks) {
     this.#limits = limits;
     this.#ledger = ledger;
     this.#hooks = hooks;
     this.#highWaterEvents = Math.ceil(limits.maxBufferedEvents * limits.highWaterMark);
     this.#highWaterBytes = Math.ceil(limits.maxBufferedBytes * limits.highWaterMark);
     this.#idlePeriods = Math.max(2, Math.ceil(STREAM_IDLE_MS / limits.flushIntervalMs));
-    this.defaultStream = this.#add(defaultDestination);
   }
 
   get size(): number {
@@ -126,27 +124,22 @@ export class Buffers implements BufferStore {
     return this.#withEvents;
   }
 
-  resolve(where: Partial<Destination>): Stream | undefined {
-    let group: unknown;
-    let stream: unknown;
-    try {
-      group = where.logGroupName ?? this.defaultStream.logGroupName;
-      stream = where.logStreamName ?? this.defaultStream.logStreamName;
-    } catch {
-      this.#hooks.invalidDestination(undefined, undefined);
-      return undefined;
-    }
-    if (typeof group !== 'string' || typeof stream !== 'string') {
-      this.#hooks.invalidDestination(group, stream);
-      return undefined;
-    }
-    const known = this.#byName.get(group)?.get(stream);
+  lookup(logGroupName: string, logStreamName: string): Stream | undefined {
+    return this.#byName.get(logGroupName)?.get(logStreamName);
+  }
+
+  stream(logGroupName: string, logStreamName: string): Stream | undefined {
+    const known = this.#byName.get(logGroupName)?.get(logStreamName);
     if (known !== undefined) return known;
-    if (!isLogGroupName(group) || !isLogStreamName(stream)) {
-      this.#hooks.invalidDestination(group, stream);
+    if (!isLogGroupName(logGroupName) || !isLogStreamName(logStreamName)) {
+      this.#hooks.invalidDestination(logGroupName, logStreamName);
       return undefined;
     }
-    return this.#add({ logGroupName: group, logStreamName: stream });
+    return this.#add(logGroupName, logStreamName);
+  }
+
+  pin(stream: Stream): void {
+    this.#pinned.add(stream);
   }
 
   holdOne(stream: Stream, timestamp: number, message: string, bytes: number): boolean {
@@ -250,20 +243,20 @@ export class Buffers implements BufferStore {
     }
   }
 
-  #add(destination: Destination): Stream {
-    const stream = new Stream(destination);
-    let streams = this.#byName.get(destination.logGroupName);
+  #add(logGroupName: string, logStreamName: string): Stream {
+    const stream = new Stream({ logGroupName, logStreamName });
+    let streams = this.#byName.get(logGroupName);
     if (streams === undefined) {
       streams = new Map();
-      this.#byName.set(destination.logGroupName, streams);
+      this.#byName.set(logGroupName, streams);
     }
-    streams.set(destination.logStreamName, stream);
+    streams.set(logStreamName, stream);
     this.#size++;
     return stream;
   }
 
   #forget(stream: Stream): void {
-    if (stream === this.defaultStream) return;
+    if (this.#pinned.has(stream)) return;
     stream.queuedForSweep = false;
     const streams = this.#byName.get(stream.logGroupName);
     if (streams?.get(stream.logStreamName) !== stream) return;
@@ -277,7 +270,7 @@ export class Buffers implements BufferStore {
     buffer.push(event);
     if (buffer.heldEvents === 1) this.#withEvents.add(stream);
     stream.usedInPeriod = this.#period;
-    if (!stream.queuedForSweep && stream !== this.defaultStream) {
+    if (!stream.queuedForSweep) {
       stream.queuedForSweep = true;
       this.#used.push(stream);
       this.#usedPeriods.push(this.#period);

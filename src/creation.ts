@@ -10,6 +10,7 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Stream } from './destination.js';
+import { createLogGroupInput, explainCreateLogGroupError, type ResolvedLogGroupOptions } from './group.js';
 import { errorName } from './retry.js';
 import { requestWithin } from './timing.js';
 
@@ -18,18 +19,25 @@ const ALREADY_EXISTS = 'ResourceAlreadyExistsException';
 
 export interface CreationOptions {
   readonly createLogGroup: boolean;
+  /** What a created group gets in its one CreateLogGroup call. */
+  readonly group: ResolvedLogGroupOptions;
   readonly createLogStream: boolean;
   readonly retentionInDays: number | undefined;
   readonly requestTimeoutMs: number;
 }
 
+/** Says a warning once per key. */
+export type Warn = (key: string, code: string, message: string) => void;
+
 export class Creation {
   readonly #client: CloudWatchLogsClient;
   readonly #options: CreationOptions;
+  readonly #warn: Warn;
 
-  constructor(client: CloudWatchLogsClient, options: CreationOptions) {
+  constructor(client: CloudWatchLogsClient, options: CreationOptions, warn: Warn) {
     this.#client = client;
     this.#options = options;
+    this.#warn = warn;
   }
 
   /**
@@ -72,14 +80,39 @@ export class Creation {
       await createStream();
     } catch (error) {
       if (errorName(error) !== RESOURCE_NOT_FOUND || !this.#options.createLogGroup) throw error;
-      const created = await ignoreAlreadyExists(
-        this.#send(new CreateLogGroupCommand({ logGroupName }), signal),
-      );
+      const created = await this.#createGroup(logGroupName, signal);
       const { retentionInDays } = this.#options;
       if (created && retentionInDays !== undefined) {
         await this.#send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }), signal);
       }
       await createStream();
+    }
+  }
+
+  /**
+   * One CreateLogGroup with every setting of the group. A refusal of a setting is reported once with
+   * what to fix; where the group can be made without it, and the setting added later (tags,
+   * deletion protection), it is made without, so that the events are not lost for want of a group.
+   * Resolves `true` if this call created the group.
+   */
+  async #createGroup(logGroupName: string, signal: AbortSignal): Promise<boolean> {
+    const input = createLogGroupInput(logGroupName, this.#options.group);
+    try {
+      await this.#send(new CreateLogGroupCommand(input), signal);
+      return true;
+    } catch (error) {
+      const refusal = explainCreateLogGroupError(error, input);
+      if (refusal !== undefined) {
+        this.#warn(
+          `group\u0000${logGroupName}\u0000${refusal.hint}`,
+          'CWS_LOG_GROUP_SETTINGS',
+          `cloudwatch-shipper: creating log group ${JSON.stringify(logGroupName)}: ${refusal.hint}` +
+            (refusal.retryInput === undefined ? '' : '; the group is created without them'),
+        );
+      }
+      if (errorName(error) === ALREADY_EXISTS) return false;
+      if (refusal?.retryInput === undefined) throw error;
+      return ignoreAlreadyExists(this.#send(new CreateLogGroupCommand(refusal.retryInput), signal));
     }
   }
 

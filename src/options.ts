@@ -1,10 +1,19 @@
+import type { Entity } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { EVENT_MEMORY_OVERHEAD_BYTES } from './buffers.js';
-import type { Destination } from './destination.js';
+import { type EntityOption, resolveEntity } from './entity.js';
 import { ConfigError } from './errors.js';
 import type { OversizedEventPolicy } from './event.js';
+import { type LogGroupOptions, type ResolvedLogGroupOptions, resolveLogGroupOptions } from './group.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, RETENTION_DAYS } from './limits.js';
-import { isLogGroupName, isLogStreamName, lowerLimit } from './rules.js';
+import { boolean, checkNumber, fn, integer, oneOf, refuseUnknown } from './option-checks.js';
+import { lowerLimit } from './rules.js';
+import {
+  compileNameTemplate,
+  createTemplateContext,
+  type NameTemplate,
+  type TemplateContext,
+} from './template.js';
 
 export type { Destination } from './destination.js';
 
@@ -27,10 +36,16 @@ export interface RetryOptions {
   readonly maxRetryTimeMs?: number;
 }
 
-export interface LogShipperOptions {
-  /** Log group of the default destination, 1–512 characters of `[A-Za-z0-9_\-/.#]`. */
+export interface LogShipperOptions extends LogGroupOptions {
+  /**
+   * Log group of the default destination, 1–512 characters of `[A-Za-z0-9_\-/.#]`; may hold the
+   * tokens `{hostname}`, `{pid}`, `{uuid}` and `{env.NAME}` (see README, "Destination name templates").
+   */
   readonly logGroupName: string;
-  /** Log stream of the default destination, 1–512 characters, no `:` or `*`. */
+  /**
+   * Log stream of the default destination, 1–512 characters, no `:` or `*`; may hold the tokens of
+   * `logGroupName` and the event's own UTC `{date}` (YYYY-MM-DD) or `{hour}` (YYYY-MM-DDTHH).
+   */
   readonly logStreamName: string;
   /**
    * The client to send with. When given, its own retry settings stay as they are: set its
@@ -122,10 +137,18 @@ export interface LogShipperOptions {
    */
   readonly requestTimeoutMs?: number;
   /**
-   * Create a missing log group when a send finds it missing.
-   * @default false
+   * Create a missing log group when a send finds it missing, with `logGroupClass`, `kmsKeyId`, `tags`
+   * and `deletionProtection` in its one CreateLogGroup call, then `retentionInDays`.
+   * @default true
    */
   readonly createLogGroup?: boolean;
+  /**
+   * Sent with every PutLogEvents, so that the logs join CloudWatch's related telemetry: 2 to 4
+   * `keyAttributes` (`Type`, `ResourceType`, `Identifier`, `Name`, `Environment`) and at most 10
+   * `attributes`.
+   * @default undefined (no entity)
+   */
+  readonly entity?: EntityOption;
   /**
    * Create a missing log stream when a send finds it missing.
    * @default true
@@ -172,7 +195,14 @@ export interface LogShipperOptions {
 
 /** Options with every default applied, validated. */
 export interface ResolvedOptions {
-  readonly destination: Destination;
+  /** The default destination's names, compiled (the group's is always a constant). */
+  readonly groupTemplate: NameTemplate;
+  readonly streamTemplate: NameTemplate;
+  /** The fixed token values of this shipper, for the names given to `log()` as well. */
+  readonly templateContext: TemplateContext;
+  /** What a group the shipper creates gets. */
+  readonly group: ResolvedLogGroupOptions;
+  readonly entity: Readonly<Entity> | undefined;
   /** The client given, checked; `undefined` when the shipper makes its own from `clientConfig`. */
   readonly client: CloudWatchLogsClient | undefined;
   readonly clientConfig: CloudWatchLogsClientConfig;
@@ -202,48 +232,6 @@ export interface ResolvedOptions {
   readonly random: () => number;
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ConfigError(name, value, 'a boolean');
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) {
-    throw new ConfigError(name, value, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-  }
-  return value as T;
-}
-
-function fn<T extends (...args: never[]) => unknown>(name: string, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'function') throw new ConfigError(name, value, 'a function');
-  return value as T;
-}
-
-export function validateLogGroupName(name: string, value: unknown): string {
-  if (!isLogGroupName(value)) {
-    throw new ConfigError(name, value, 'a log group name of 1 to 512 characters from [A-Za-z0-9_-/.#]');
-  }
-  return value;
-}
-
-export function validateLogStreamName(name: string, value: unknown): string {
-  if (!isLogStreamName(value)) {
-    throw new ConfigError(name, value, 'a log stream name of 1 to 512 characters without `:` or `*`');
-  }
-  return value;
-}
-
 const MiB = 1024 * 1024;
 
 /** Every option `LogShipperOptions` knows: the compiler checks that none is missing. */
@@ -267,6 +255,11 @@ const KNOWN_OPTIONS: Record<keyof LogShipperOptions, true> = {
   retry: true,
   requestTimeoutMs: true,
   createLogGroup: true,
+  logGroupClass: true,
+  kmsKeyId: true,
+  tags: true,
+  deletionProtection: true,
+  entity: true,
   createLogStream: true,
   retentionInDays: true,
   dropMarkers: true,
@@ -281,52 +274,6 @@ const KNOWN_RETRY_OPTIONS: Record<keyof RetryOptions, true> = {
   maxDelayMs: true,
   maxRetryTimeMs: true,
 };
-
-/**
- * Refuses an option the shipper does not know (a typo, or an option of a later version), naming the
- * nearest known one. A key whose value is `undefined` is let through: spreading a config with unset
- * optional fields is common and harmless.
- */
-function refuseUnknown(options: object, known: Record<string, true>, prefix: string): void {
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(known, key) || (options as Record<string, unknown>)[key] === undefined) continue;
-    const nearest = nearestName(key, Object.keys(known));
-    throw new ConfigError(
-      `${prefix}${key}`,
-      undefined,
-      '',
-      `Unknown option \`${prefix}${key}\`${nearest === undefined ? '' : `; did you mean \`${prefix}${nearest}\`?`}`,
-    );
-  }
-}
-
-/** The known name closest to `name` by edit distance, if it is close enough to be a likely typo. */
-export function nearestName(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of known) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(substitution, (previous[j] as number) + 1, (current[j - 1] as number) + 1);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
 
 /**
  * The `client` option: a CloudWatchLogsClient of this process's SDK, or anything with its `send` (a
@@ -351,10 +298,15 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     throw new ConfigError('options', options, 'an object');
   }
   refuseUnknown(options, KNOWN_OPTIONS, '');
-  const destination: Destination = {
-    logGroupName: validateLogGroupName('logGroupName', options.logGroupName),
-    logStreamName: validateLogStreamName('logStreamName', options.logStreamName),
-  };
+  const templateContext = createTemplateContext();
+  const groupTemplate = compileNameTemplate('group', 'logGroupName', options.logGroupName, templateContext);
+  const streamTemplate = compileNameTemplate(
+    'stream',
+    'logStreamName',
+    options.logStreamName,
+    templateContext,
+  );
+  const createLogGroup = boolean('createLogGroup', options.createLogGroup, true);
   const maxEventBytes = lowerLimit(
     'maxEventBytes',
     checkNumber('maxEventBytes', options.maxEventBytes),
@@ -398,7 +350,11 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     throw new ConfigError('clientConfig', clientConfig, 'an object');
   }
   return {
-    destination,
+    groupTemplate,
+    streamTemplate,
+    templateContext,
+    group: resolveLogGroupOptions(options, createLogGroup),
+    entity: resolveEntity(options.entity),
     client: validateClient(options.client),
     clientConfig,
     maxEventBytes,
@@ -437,15 +393,10 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     minDelayMs,
     maxDelayMs,
     maxRetryTimeMs: integer('retry.maxRetryTimeMs', retry.maxRetryTimeMs, 300_000, 0, 7 * 24 * 3_600_000),
-    createLogGroup: boolean('createLogGroup', options.createLogGroup, false),
+    createLogGroup,
     createLogStream: boolean('createLogStream', options.createLogStream, true),
     retentionInDays,
     now: fn('now', options.now, () => Date.now()),
     random: fn('random', options.random, () => Math.random()),
   };
-}
-
-function checkNumber(name: string, value: unknown): number | undefined {
-  if (value === undefined || typeof value === 'number') return value;
-  throw new ConfigError(name, value, 'a number');
 }

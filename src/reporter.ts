@@ -40,6 +40,7 @@ export class Reporter {
   readonly #now: () => number;
   readonly #errorReports = new Map<string, ErrorReport>();
   readonly #invalidNames = new Set<string>();
+  readonly #warned = new Set<string>();
   #internalReported = false;
 
   constructor(emitter: Emitter, now: () => number) {
@@ -108,6 +109,13 @@ export class Reporter {
         'are dropped (reason invalidDestination): not a valid name',
       { code: 'CWS_INVALID_DESTINATION' },
     );
+  }
+
+  /** A warning said once per `key` for the shipper's life (a refused group setting, a refused entity). */
+  warnOnce(key: string, code: string, message: string): void {
+    if (this.#warned.has(key) || this.#warned.size >= MAX_INVALID_NAMES) return;
+    this.#warned.add(key);
+    process.emitWarning(message, { code });
   }
 
   /** A fault of the shipper's own inside `log()`: counted as `internal` by the caller, said once. */

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   type CloudWatchLogsClient,
+  type Entity,
   PutLogEventsCommand,
   type PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -10,6 +11,7 @@ import type { Batch } from './batcher.js';
 import { AdaptiveLimit } from './concurrency.js';
 import type { Creation } from './creation.js';
 import type { Stream } from './destination.js';
+import { rejectedEntityWarning } from './entity.js';
 import type { FailureReason } from './errors.js';
 import type { DropReason, LogEvent } from './event.js';
 import { backoffDelay, classifyError, type ErrorClass } from './retry.js';
@@ -26,6 +28,8 @@ export interface SenderHooks {
   failed(stream: Stream, reason: FailureReason, error: unknown, events: LogEvent[]): void;
   /** An attempt failed and will be retried. */
   retried(errorClass: ErrorClass): void;
+  /** The service refused the entity sent with the events (it stored the events): `warning` says what to fix. */
+  entityRejected(warning: string): void;
   /** A request slot came free, or the limit on requests in flight rose: more may be scheduled. */
   capacityFreed(): void;
 }
@@ -47,6 +51,8 @@ export interface SenderPort {
 
 /** The options the sender reads. */
 export interface SenderOptions {
+  /** Sent with every PutLogEvents, when given. */
+  readonly entity: Readonly<Entity> | undefined;
   readonly concurrency: number;
   readonly adaptiveConcurrency: boolean;
   readonly requestTimeoutMs: number;
@@ -270,6 +276,7 @@ export class Sender implements SenderPort {
             // LogEvent is an InputLogEvent with two more fields, which the SDK's serializer leaves
             // out (it writes the model's members only): no copy of every event per attempt.
             logEvents: events,
+            ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
           }),
           { abortSignal },
         ),
@@ -285,6 +292,8 @@ export class Sender implements SenderPort {
     attempts: number,
     durationMs: number,
   ): void {
+    const entityWarning = rejectedEntityWarning(response.rejectedEntityInfo);
+    if (entityWarning !== undefined) this.hooks.entityRejected(entityWarning);
     const info = response.rejectedLogEventsInfo;
     if (!info) {
       this.hooks.sent(stream, events, batchSize(events), attempts, durationMs);

@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { Buffers } from './buffers.js';
 import { Creation } from './creation.js';
 import type { Destination, Stream } from './destination.js';
+import { ENTITY_REJECTED_WARNING_CODE } from './entity.js';
 import { createEvent, totalWeight } from './event.js';
 import type { LogShipperEvents } from './events.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
@@ -12,6 +13,7 @@ import { Markers, markerCount } from './markers.js';
 import { type LogShipperOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Reporter } from './reporter.js';
 import { markCredentialFailures } from './retry.js';
+import { Router } from './router.js';
 import { maxMessageBytes } from './rules.js';
 import { Scheduler } from './scheduler.js';
 import { Sender } from './sender.js';
@@ -54,6 +56,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   readonly #ledger: Ledger<Stream>;
   readonly #intake: Intake;
   readonly #buffers: Buffers;
+  readonly #router: Router;
   readonly #reporter: Reporter;
   readonly #sender: Sender;
   /** A plain private field, not `#`: a test plants a fault in it. */
@@ -84,15 +87,20 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       markers && ((reason, weight, _stage, stream) => stream && markers.note(stream, reason, weight)),
     );
     this.#intake = new Intake(resolved.now);
-    this.#buffers = new Buffers(resolved, resolved.destination, this.#ledger, {
+    this.#buffers = new Buffers(resolved, this.#ledger, {
       evicted: (stream) => this.scheduler.progressed(stream),
-      invalidDestination: (group, stream) => this.#reporter.invalidDestination(group, stream),
+      invalidDestination: (group, stream) => refused(group, stream),
       drain: () =>
         process.nextTick(() => {
           if (this.listenerCount('drain') > 0) this.#reporter.notify('drain');
         }),
     });
-    const creation = new Creation(this.client, resolved);
+    const refused = (group: unknown, stream: unknown): void =>
+      this.#reporter.invalidDestination(group, stream);
+    this.#router = new Router(this.#buffers, resolved, refused);
+    const creation = new Creation(this.client, resolved, (key, code, message) =>
+      this.#reporter.warnOnce(key, code, message),
+    );
     this.#sender = new Sender(this.client, creation, resolved, {
       sent: (stream, events, bytes, attempts, durationMs) => {
         const weight = totalWeight(events);
@@ -118,6 +126,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
         if (count > 0) this.#reporter.deliveryFailed(stream, reason, error, count);
       },
       retried: () => this.#ledger.retried(),
+      entityRejected: (warning) => this.#reporter.warnOnce('entity', ENTITY_REJECTED_WARNING_CODE, warning),
       capacityFreed: () => this.scheduler.schedulePump(),
     });
     this.scheduler = new Scheduler(this.#buffers, this.#sender, this.#ledger, markers, resolved, () => {
@@ -226,11 +235,6 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   /** Buffers `input`, or counts why not: every path places the event in the ledger exactly once. */
   #accept(input: unknown, where: Partial<Destination> | undefined): void {
     const ledger = this.#ledger;
-    const stream = where === undefined ? this.#buffers.defaultStream : this.#buffers.resolve(where);
-    if (stream === undefined) {
-      ledger.droppedAtDoor('invalidDestination');
-      return;
-    }
     if (this.#closed) {
       ledger.droppedAtDoor('closed');
       return;
@@ -242,6 +246,12 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       return;
     }
     const { message, timestamp, bytes } = intake;
+    // Routed by the event's own time: a stream name may rotate by day or hour.
+    const stream = this.#router.route(where, timestamp);
+    if (stream === undefined) {
+      ledger.droppedAtDoor('invalidDestination');
+      return;
+    }
     if (bytes <= this.#maxMessageBytes) {
       if (this.#buffers.holdOne(stream, timestamp, message, bytes)) this.scheduler.held(stream);
       return;

@@ -21,18 +21,20 @@ function makeBuffers(limits: Partial<BufferLimits> = {}) {
   const evicted: Stream[] = [];
   const invalid: unknown[] = [];
   const drain = vi.fn();
-  const buffers = new Buffers(
-    { ...LIMITS, ...limits },
-    { logGroupName: 'g', logStreamName: 'default' },
-    ledger,
-    { evicted: (s) => evicted.push(s), invalidDestination: (g, s) => invalid.push([g, s]), drain },
-  );
+  const buffers = new Buffers({ ...LIMITS, ...limits }, ledger, {
+    evicted: (s) => evicted.push(s),
+    invalidDestination: (g, s) => invalid.push([g, s]),
+    drain,
+  });
+  // The default stream, as the router makes it: pinned.
+  const defaultStream = buffers.stream('g', 'default') as Stream;
+  buffers.pin(defaultStream);
   /** Logs `message` to `stream`, as the shipper does: the ledger first, then the buffer. */
   const log = (stream: Stream, message: string, timestamp = T0): boolean => {
     ledger.logged();
     return buffers.holdOne(stream, timestamp, message, Buffer.byteLength(message));
   };
-  return { buffers, ledger, evicted, invalid, drain, log };
+  return { buffers, defaultStream, ledger, evicted, invalid, drain, log };
 }
 
 function messages(events: LogEvent[]): string[] {
@@ -41,42 +43,37 @@ function messages(events: LogEvent[]): string[] {
 
 describe('Buffers — registry', () => {
   it('makes a stream on first use and returns the same one after', () => {
-    const { buffers } = makeBuffers();
-    const a = buffers.resolve({ logStreamName: 'a' });
+    const { buffers, defaultStream } = makeBuffers();
+    const a = buffers.stream('g', 'a');
     expect(a).toBeDefined();
-    expect(buffers.resolve({ logStreamName: 'a' })).toBe(a);
-    expect(buffers.resolve({})).toBe(buffers.defaultStream);
-    expect(buffers.resolve({ logGroupName: 'other' })?.logStreamName).toBe('default');
+    expect(buffers.stream('g', 'a')).toBe(a);
+    expect(buffers.lookup('g', 'a')).toBe(a);
+    expect(buffers.lookup('g', 'never')).toBeUndefined();
+    expect(buffers.stream('g', 'default')).toBe(defaultStream);
+    expect(buffers.stream('other', 'default')?.logGroupName).toBe('other');
     expect(buffers.size).toBe(3);
   });
 
-  it('refuses an invalid or non-string name, and says which', () => {
+  it('refuses an invalid name, and says which', () => {
     const { buffers, invalid } = makeBuffers();
-    expect(buffers.resolve({ logStreamName: 'a:b' })).toBeUndefined();
-    expect(buffers.resolve({ logGroupName: 42 as unknown as string })).toBeUndefined();
-    const hostile = {
-      get logGroupName(): string {
-        throw new Error('getter');
-      },
-    };
-    expect(buffers.resolve(hostile)).toBeUndefined();
+    expect(buffers.stream('g', 'a:b')).toBeUndefined();
+    expect(buffers.stream('a group', 's')).toBeUndefined();
     expect(invalid).toEqual([
       ['g', 'a:b'],
-      [42, 'default'],
-      [undefined, undefined],
+      ['a group', 's'],
     ]);
     expect(buffers.size).toBe(1);
   });
 
   it('forgets a stream idle for STREAM_IDLE_MS, and never the default one', () => {
     // Prepare: one event each in 50 streams, all taken for sending.
-    const { buffers, log } = makeBuffers();
+    const { buffers, defaultStream, log } = makeBuffers();
     for (let i = 0; i < 50; i++) {
-      const stream = buffers.resolve({ logStreamName: `s${i}` }) as Stream;
+      const stream = buffers.stream('g', `s${i}`) as Stream;
       log(stream, 'x');
       buffers.take(stream);
     }
-    const busy = buffers.resolve({ logStreamName: 'busy' }) as Stream;
+    const busy = buffers.stream('g', 'busy') as Stream;
     expect(buffers.size).toBe(52);
     // Act: sweeps for the idle time, while one stream keeps logging.
     const sweeps = STREAM_IDLE_MS / LIMITS.flushIntervalMs;
@@ -87,15 +84,15 @@ describe('Buffers — registry', () => {
     }
     // Assess
     expect(buffers.size).toBe(2);
-    expect(buffers.resolve({ logStreamName: 'busy' })).toBe(busy);
-    expect(buffers.resolve({})).toBe(buffers.defaultStream);
+    expect(buffers.stream('g', 'busy')).toBe(busy);
+    expect(buffers.lookup('g', 'default')).toBe(defaultStream);
   });
 
   it('keeps a stream that still holds events or has requests in flight', () => {
     const { buffers, log } = makeBuffers();
-    const holding = buffers.resolve({ logStreamName: 'holding' }) as Stream;
+    const holding = buffers.stream('g', 'holding') as Stream;
     log(holding, 'x');
-    const sending = buffers.resolve({ logStreamName: 'sending' }) as Stream;
+    const sending = buffers.stream('g', 'sending') as Stream;
     log(sending, 'y');
     buffers.take(sending);
     sending.sending.active = 1;
@@ -114,10 +111,7 @@ describe('Buffers — bounds and overflow', () => {
   it('evicts the event logged first across streams, whatever the number of streams', () => {
     // Prepare: 5,000 streams, logged to in turn, fill the buffer.
     const { buffers, ledger, log, evicted } = makeBuffers({ maxBufferedEvents: 5_000 });
-    const streams = Array.from(
-      { length: 5_000 },
-      (_, i) => buffers.resolve({ logStreamName: `s${i}` }) as Stream,
-    );
+    const streams = Array.from({ length: 5_000 }, (_, i) => buffers.stream('g', `s${i}`) as Stream);
     for (const [i, stream] of streams.entries()) log(stream, `m${i}`);
     // Act: three more events evict the three logged first.
     log(streams[4_999] as Stream, 'new-1');
@@ -132,10 +126,7 @@ describe('Buffers — bounds and overflow', () => {
 
   it('skips streams that were sent from when it looks for the oldest event', () => {
     const { buffers, log, evicted } = makeBuffers({ maxBufferedEvents: 3 });
-    const [a, b] = [
-      buffers.resolve({ logStreamName: 'a' }),
-      buffers.resolve({ logStreamName: 'b' }),
-    ] as Stream[];
+    const [a, b] = [buffers.stream('g', 'a'), buffers.stream('g', 'b')] as Stream[];
     log(a as Stream, 'a1');
     log(b as Stream, 'b1');
     log(a as Stream, 'a2');
@@ -148,8 +139,11 @@ describe('Buffers — bounds and overflow', () => {
   });
 
   it('drops the new event under dropNewest, counted at the door', () => {
-    const { buffers, ledger, log } = makeBuffers({ maxBufferedEvents: 2, onBufferFull: 'dropNewest' });
-    const s = buffers.defaultStream;
+    const { buffers, ledger, log, defaultStream } = makeBuffers({
+      maxBufferedEvents: 2,
+      onBufferFull: 'dropNewest',
+    });
+    const s = defaultStream;
     expect([log(s, 'a'), log(s, 'b'), log(s, 'c')]).toEqual([true, true, false]);
     expect(messages(buffers.take(s))).toEqual(['a', 'b']);
     expect(ledger.snapshot(1, 1)).toMatchObject({ logged: 3, inFlight: 2, dropped: { overflow: 1 } });
@@ -157,14 +151,17 @@ describe('Buffers — bounds and overflow', () => {
 
   it('bounds memory as message bytes plus the bookkeeping per event', () => {
     const perEvent = 100 + EVENT_MEMORY_OVERHEAD_BYTES;
-    const { buffers, log } = makeBuffers({ maxBufferedBytes: 10 * perEvent, onBufferFull: 'dropNewest' });
-    const results = Array.from({ length: 11 }, () => log(buffers.defaultStream, 'x'.repeat(100)));
+    const { log, defaultStream } = makeBuffers({
+      maxBufferedBytes: 10 * perEvent,
+      onBufferFull: 'dropNewest',
+    });
+    const results = Array.from({ length: 11 }, () => log(defaultStream, 'x'.repeat(100)));
     expect(results.filter(Boolean)).toHaveLength(10);
   });
 
   it('drops a split message whole, never a piece of it', () => {
-    const { buffers, ledger } = makeBuffers({ maxBufferedEvents: 4 });
-    const s = buffers.defaultStream;
+    const { buffers, ledger, defaultStream } = makeBuffers({ maxBufferedEvents: 4 });
+    const s = defaultStream;
     const piece = (kind: 'event' | 'piece', message: string): LogEvent => ({
       timestamp: T0,
       message,
@@ -194,8 +191,8 @@ describe('Buffers — bounds and overflow', () => {
 
 describe('Buffers — high water and drain', () => {
   it('answers false past the high-water mark, and drains once below it', () => {
-    const { buffers, log, drain } = makeBuffers({ maxBufferedEvents: 10, highWaterMark: 0.5 });
-    const s = buffers.defaultStream;
+    const { buffers, log, drain, defaultStream } = makeBuffers({ maxBufferedEvents: 10, highWaterMark: 0.5 });
+    const s = defaultStream;
     for (let i = 0; i < 5; i++) log(s, `m${i}`);
     expect(buffers.accepting()).toBe(false);
     buffers.checkDrain();
@@ -208,8 +205,8 @@ describe('Buffers — high water and drain', () => {
   });
 
   it('knows a full batch by count or by bytes', () => {
-    const { buffers, log } = makeBuffers({ maxBatchEvents: 3, maxBatchBytes: 1_000 });
-    const s = buffers.defaultStream;
+    const { buffers, log, defaultStream } = makeBuffers({ maxBatchEvents: 3, maxBatchBytes: 1_000 });
+    const s = defaultStream;
     log(s, 'a');
     log(s, 'b');
     expect(buffers.hasFullBatch(s)).toBe(false);
@@ -221,9 +218,9 @@ describe('Buffers — high water and drain', () => {
   });
 
   it('drops everything buffered as closed, counted once', () => {
-    const { buffers, ledger, log } = makeBuffers();
-    const other = buffers.resolve({ logStreamName: 'other' }) as Stream;
-    log(buffers.defaultStream, 'a');
+    const { buffers, ledger, log, defaultStream } = makeBuffers();
+    const other = buffers.stream('g', 'other') as Stream;
+    log(defaultStream, 'a');
     log(other, 'b');
     log(other, 'c');
     expect(buffers.dropAll().map((s) => s.logStreamName)).toEqual(['default', 'other']);

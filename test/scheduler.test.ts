@@ -67,7 +67,7 @@ function setUp(
     flushIntervalMs: 1_000,
   };
   const ledger = new Ledger<Stream>();
-  const buffers = new Buffers(limits, { logGroupName: 'g', logStreamName: 's0' }, ledger, {
+  const buffers = new Buffers(limits, ledger, {
     evicted: () => {},
     invalidDestination: () => {},
     drain: () => {},
@@ -83,7 +83,7 @@ function setUp(
     now: () => T0,
   };
   const scheduler = new Scheduler(buffers, sender, ledger, markers, schedulerOptions, () => {});
-  const stream = (name: string) => buffers.resolve({ logStreamName: name }) as Stream;
+  const stream = (name: string) => buffers.stream('g', name) as Stream;
   const log = (s: Stream, message: string): void => {
     ledger.logged();
     if (buffers.holdOne(s, T0, message, Buffer.byteLength(message))) scheduler.held(s);

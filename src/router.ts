@@ -1,0 +1,84 @@
+/**
+ * The router: which stream an event goes to. The options' names and the names given to `log()` may be
+ * templates (see `template.ts`); a name with a time token routes each event by its own timestamp, so a
+ * stream per day or hour rotates by itself and a late event lands in the stream of its own time. A
+ * name without a template costs a map lookup, as it did before templates.
+ */
+import type { Buffers } from './buffers.js';
+import type { Destination, Stream } from './destination.js';
+import { hasTemplateSyntax, type NameTemplate, NameTemplateCache, type TemplateContext } from './template.js';
+
+export interface RouterOptions {
+  /** The options' `logGroupName`, compiled: a group name never holds a time token. */
+  readonly groupTemplate: NameTemplate;
+  readonly streamTemplate: NameTemplate;
+  readonly templateContext: TemplateContext;
+}
+
+export class Router {
+  readonly #buffers: Buffers;
+  readonly #group: string;
+  readonly #stream: NameTemplate;
+  /** The default stream when its name is constant: pinned, so it is never let go. */
+  readonly #defaultStream: Stream | undefined;
+  readonly #templates: NameTemplateCache;
+  readonly #refused: (group: unknown, stream: unknown) => void;
+
+  constructor(buffers: Buffers, options: RouterOptions, refused: (group: unknown, stream: unknown) => void) {
+    this.#buffers = buffers;
+    this.#group = options.groupTemplate.constant as string;
+    this.#stream = options.streamTemplate;
+    this.#templates = new NameTemplateCache(options.templateContext);
+    this.#refused = refused;
+    const constant = options.streamTemplate.constant;
+    if (constant !== undefined) {
+      this.#defaultStream = buffers.stream(this.#group, constant);
+      if (this.#defaultStream !== undefined) buffers.pin(this.#defaultStream);
+    }
+  }
+
+  /** The stream for an event at `timestamp` logged to `where` (the default when undefined). */
+  route(where: Partial<Destination> | undefined, timestamp: number): Stream | undefined {
+    if (where === undefined) return this.#defaultStream ?? this.#defaultFor(timestamp);
+    let group: unknown;
+    let stream: unknown;
+    try {
+      group = where.logGroupName;
+      stream = where.logStreamName;
+    } catch {
+      this.#refused(undefined, undefined);
+      return undefined;
+    }
+    if (group === undefined) group = this.#group;
+    if (stream === undefined) {
+      if (group === this.#group) return this.#defaultStream ?? this.#defaultFor(timestamp);
+      stream = this.#stream.constant ?? this.#stream.expand(timestamp);
+    }
+    if (typeof group !== 'string' || typeof stream !== 'string') {
+      this.#refused(group, stream);
+      return undefined;
+    }
+    const known = this.#buffers.lookup(group, stream);
+    if (known !== undefined) return known;
+    const groupName = hasTemplateSyntax(group) ? this.#templates.get('group', group)?.constant : group;
+    let streamName: string | undefined = stream;
+    if (hasTemplateSyntax(stream)) {
+      const template = this.#templates.get('stream', stream);
+      streamName = template === undefined ? undefined : (template.constant ?? template.expand(timestamp));
+    }
+    if (groupName === undefined || streamName === undefined) {
+      this.#refused(group, stream);
+      return undefined;
+    }
+    return this.#buffers.stream(groupName, streamName);
+  }
+
+  #defaultFor(timestamp: number): Stream | undefined {
+    const name = this.#stream.expand(timestamp);
+    if (name === undefined) {
+      this.#refused(this.#group, this.#stream.template);
+      return undefined;
+    }
+    return this.#buffers.stream(this.#group, name);
+  }
+}
