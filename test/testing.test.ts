@@ -360,9 +360,10 @@ describe('PutLogEvents validation', () => {
       logEvents: () => batch(16, MAX_BATCH_BYTES / 16 - EVENT_OVERHEAD_BYTES),
     },
     {
-      name: 'a span of 24 h - 1 ms',
+      // PutLogEvents reference: the span of valid events "cannot exceed 24 hours".
+      name: 'a span of exactly 24 h',
       logEvents: () => [
-        { timestamp: NOW - MAX_BATCH_SPAN_MS + 1, message: 'first' },
+        { timestamp: NOW - MAX_BATCH_SPAN_MS, message: 'first' },
         { timestamp: NOW, message: 'last' },
       ],
     },
@@ -395,9 +396,9 @@ describe('PutLogEvents validation', () => {
       kind: 'batchTooLarge',
     },
     {
-      name: 'a span of 24 h',
+      name: 'a span of 24 h and 1 ms',
       logEvents: () => [
-        { timestamp: NOW - MAX_BATCH_SPAN_MS, message: 'first' },
+        { timestamp: NOW - MAX_BATCH_SPAN_MS - 1, message: 'first' },
         { timestamp: NOW, message: 'last' },
       ],
       kind: 'spanTooLong',

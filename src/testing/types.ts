@@ -42,7 +42,21 @@ export interface Faults {
    * @default Infinity
    */
   readonly tpsLimit?: number;
+  /**
+   * Milliseconds the endpoint's clock runs ahead of the real one (behind, when negative), as a host
+   * whose clock is off sees AWS. Every request signed (`X-Amz-Date`) more than 5 minutes from the
+   * endpoint's clock is answered 400 `InvalidSignatureException` ("Signature expired: ..." or
+   * "Signature not yet current: ..."), and every response carries the endpoint's time in its `Date`
+   * header, from which the SDK corrects its clock offset (and marks the error
+   * `$metadata.clockSkewCorrected`), as it does with AWS. The check applies at `0` too: a client
+   * whose own clock is more than 5 minutes off is refused just the same.
+   * @default 0
+   */
+  readonly clockSkewMs?: number;
 }
+
+/** The state of a KMS key the endpoint knows; see {@link LocalCloudWatchLogsOptions.kmsKeys}. */
+export type KmsKeyState = 'Enabled' | 'Disabled';
 
 /** Options of {@link startLocalCloudWatchLogs}. */
 export interface LocalCloudWatchLogsOptions {
@@ -77,6 +91,23 @@ export interface LocalCloudWatchLogsOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * The KMS keys that exist, by key ARN, and whether each is enabled. CreateLogGroup with a
+   * `kmsKeyId` that is not a key ARN is answered `InvalidParameterException`; with a key ARN not
+   * listed here, or listed `'Disabled'`, `AccessDeniedException` ("The specified KMS key does not
+   * exist or is not allowed to be used with Arn ..."), as the service answers. Without this option
+   * every well-formed key ARN is taken to exist and be enabled.
+   * @default undefined
+   */
+  readonly kmsKeys?: Readonly<Record<string, KmsKeyState>>;
+}
+
+/** The entity of a PutLogEvents request the endpoint accepted. */
+export interface StoredEntity {
+  /** The entity's `keyAttributes`, as sent. */
+  readonly keyAttributes: Readonly<Record<string, string>>;
+  /** The entity's `attributes`, as sent (`{}` when none). */
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 /** An event the endpoint accepted and stored. */
@@ -118,7 +149,7 @@ export interface LocalStats {
     readonly invalidTimestamp: number;
     /** Events not in chronological order. */
     readonly outOfOrder: number;
-    /** Last timestamp minus first is 24 hours or more. */
+    /** The events not rejected for their age span more than 24 hours. */
     readonly spanTooLong: number;
     /** Sum of every kind above. */
     readonly total: number;
@@ -148,6 +179,15 @@ export interface LocalStats {
     readonly down: number;
     /** PutLogEvents answered `ThrottlingException` by `tpsLimit`. */
     readonly tpsThrottled: number;
+    /** Requests of any operation answered `InvalidSignatureException`: signed over 5 minutes off. */
+    readonly signatureExpired: number;
+  };
+  /** Entities sent with PutLogEvents. */
+  readonly entities: {
+    /** Entities accepted (and kept: see {@link LocalCloudWatchLogs.entity}). */
+    readonly accepted: number;
+    /** Entities answered with `rejectedEntityInfo`, by `errorType`. Their events were stored. */
+    readonly rejected: Readonly<Record<string, number>>;
   };
   /** PutLogEvents requests that carried a `sequenceToken` (accepted and ignored, as the API now does). */
   readonly sequenceTokensReceived: number;
@@ -171,8 +211,13 @@ export interface LocalCloudWatchLogs {
       secretAccessKey: string;
     };
   };
-  /** A copy of the events stored in a stream, in the order accepted; `[]` if there are none. */
+  /**
+   * A copy of the events stored in a stream, in the order GetLogEvents returns them: by timestamp,
+   * events of equal timestamps in the order they arrived. `[]` if there are none.
+   */
   events(logGroupName: string, logStreamName: string): StoredEvent[];
+  /** The entity of the last PutLogEvents to the stream whose entity was accepted, if any. */
+  entity(logGroupName: string, logStreamName: string): StoredEntity | undefined;
   /** A snapshot of the counters; later requests do not change it. */
   stats(): LocalStats;
   /** Merges `faults` into the current fault settings. Throws `ConfigError` on a bad value. */
