@@ -410,3 +410,24 @@ describe('StreamData', () => {
     );
   });
 });
+
+describe('an endpoint with the old 256 KB event limit', () => {
+  it('refuses the whole request for one 300,000-byte event, in the service words', async () => {
+    // Prepare
+    const { cwl, client } = await startWithStreams([STREAM], { maxEventBytes: 262_144 });
+    const logEvents = Array.from({ length: 20 }, (_, index) => ({
+      timestamp: NOW + index,
+      message: index === 7 ? 'x'.repeat(300_000) : `small ${index}`,
+    }));
+
+    // Act
+    const error = await rejection(client.send(put(logEvents)));
+    await client.send(put(logEvents.filter((_, index) => index !== 7)));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidParameterException);
+    expect(error.message).toBe('Log event too large: 300026 bytes exceeds limit of 262144');
+    expect(cwl.events(GROUP, STREAM)).toHaveLength(19);
+    expect(cwl.stats().violations).toMatchObject({ eventTooLarge: 1, total: 1 });
+  });
+});

@@ -80,7 +80,9 @@ export interface LocalCloudWatchLogsOptions {
   readonly seed?: number;
   /**
    * Largest event accepted, message UTF-8 bytes plus the 26-byte overhead. Set it to
-   * `LEGACY_MAX_EVENT_BYTES` (262,144) to behave like endpoints that still apply the old limit.
+   * `LEGACY_MAX_EVENT_BYTES` (262,144) to behave like endpoints that still apply the old limit: a
+   * request with a larger event is refused whole with `InvalidParameterException` "Log event too
+   * large: N bytes exceeds limit of 262144", in the service's words.
    * @default MAX_EVENT_BYTES (1,048,576)
    */
   readonly maxEventBytes?: number;
@@ -124,7 +126,8 @@ export interface StoredEvent {
 export interface LocalStats {
   /**
    * Requests received, by operation name (`PutLogEvents`, `CreateLogStream`, an unknown name as sent…).
-   * Requests dropped by `downForMs` are not counted here but in `faults.down`.
+   * Requests dropped by `downForMs` are not counted here but in `faults.down`, nor those refused for
+   * their signing time (`faults.signatureExpired`).
    */
   readonly requests: Readonly<Record<string, number>>;
   /** Events stored by PutLogEvents. */

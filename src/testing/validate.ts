@@ -69,6 +69,9 @@ export function checkBatch(logEvents: unknown, maxEventBytes: number): BatchChec
       return fail('emptyMessage', `Log event ${index} has an empty message.`);
     }
     const eventBytes = Buffer.byteLength(message, 'utf8') + EVENT_OVERHEAD_BYTES;
+    // The service's words where it applies the old 256 KB limit, as clients report them (for example
+    // aws/aws-sdk-js-v3#6164: "Log event too large: 315563 bytes exceeds limit of 262144"); the whole
+    // request is refused.
     if (eventBytes > maxEventBytes) {
       return fail(
         'eventTooLarge',
