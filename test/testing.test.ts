@@ -703,6 +703,39 @@ describe('faults', () => {
   });
 });
 
+describe('listening', () => {
+  it('listens on the port and host it is given and resolves with its URL', async () => {
+    // Prepare: a port that was free a moment ago.
+    const probe = await startLocalCloudWatchLogs();
+    const port = Number(new URL(probe.endpoint).port);
+    await probe.close();
+
+    // Act
+    const cwl = await startLocalCloudWatchLogs({ port, host: '127.0.0.1' });
+    cleanups.push(() => cwl.close());
+    const client = new CloudWatchLogsClient({ ...cwl.clientConfig(), maxAttempts: 1 });
+    cleanups.push(async () => client.destroy());
+    const described = await client.send(new DescribeLogGroupsCommand({}));
+
+    // Assess
+    expect(cwl.endpoint).toBe(`http://127.0.0.1:${port}`);
+    expect(cwl.clientConfig().endpoint).toBe(cwl.endpoint);
+    expect(described.logGroups).toEqual([]);
+  });
+
+  it('rejects when the port is taken', async () => {
+    // Prepare
+    const { cwl } = await start();
+    const port = Number(new URL(cwl.endpoint).port);
+
+    // Act
+    const error = await rejection(startLocalCloudWatchLogs({ port }));
+
+    // Assess
+    expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+  });
+});
+
 describe('close', () => {
   it('closes keep-alive connections and pending latency timers, idempotently', async () => {
     // Prepare
