@@ -72,6 +72,26 @@ export class StreamData {
         ingestionTimes.push(ingestionTime);
         seqs.push(firstSeq + index - from);
       }
+    } else if (last < (timestamps[at] as number)) {
+      // The whole batch fits between two stored events (a request overtaken by the next one, the
+      // usual case with requests in parallel): one block insert per column, which moves the tail once.
+      const count = to - from;
+      const newTimestamps: number[] = new Array(count);
+      const newMessages: string[] = new Array(count);
+      const newIngestionTimes: number[] = new Array(count);
+      const newSeqs: number[] = new Array(count);
+      for (let index = 0; index < count; index++) {
+        const event = events[from + index] as InputEvent;
+        newTimestamps[index] = event.timestamp;
+        newMessages[index] = event.message;
+        newIngestionTimes[index] = ingestionTime;
+        newSeqs[index] = firstSeq + index;
+      }
+      // At most 10,000 events a request, well within the arguments a call may take.
+      timestamps.splice(at, 0, ...newTimestamps);
+      messages.splice(at, 0, ...newMessages);
+      ingestionTimes.splice(at, 0, ...newIngestionTimes);
+      seqs.splice(at, 0, ...newSeqs);
     } else {
       const tailTimestamps = timestamps.splice(at);
       const tailMessages = messages.splice(at);
