@@ -360,9 +360,10 @@ describe('PutLogEvents validation', () => {
       logEvents: () => batch(16, MAX_BATCH_BYTES / 16 - EVENT_OVERHEAD_BYTES),
     },
     {
-      name: 'a span of 24 h - 1 ms',
+      // PutLogEvents reference: the span of valid events "cannot exceed 24 hours".
+      name: 'a span of exactly 24 h',
       logEvents: () => [
-        { timestamp: NOW - MAX_BATCH_SPAN_MS + 1, message: 'first' },
+        { timestamp: NOW - MAX_BATCH_SPAN_MS, message: 'first' },
         { timestamp: NOW, message: 'last' },
       ],
     },
@@ -395,9 +396,9 @@ describe('PutLogEvents validation', () => {
       kind: 'batchTooLarge',
     },
     {
-      name: 'a span of 24 h',
+      name: 'a span of 24 h and 1 ms',
       logEvents: () => [
-        { timestamp: NOW - MAX_BATCH_SPAN_MS, message: 'first' },
+        { timestamp: NOW - MAX_BATCH_SPAN_MS - 1, message: 'first' },
         { timestamp: NOW, message: 'last' },
       ],
       kind: 'spanTooLong',
@@ -699,6 +700,39 @@ describe('faults', () => {
     for (const outcome of rejected) expect(outcome.reason).toBeInstanceOf(ThrottlingException);
     expect(cwl.stats().faults.tpsThrottled).toBe(3);
     expect(cwl.events(GROUP, STREAM)).toHaveLength(2);
+  });
+});
+
+describe('listening', () => {
+  it('listens on the port and host it is given and resolves with its URL', async () => {
+    // Prepare: a port that was free a moment ago.
+    const probe = await startLocalCloudWatchLogs();
+    const port = Number(new URL(probe.endpoint).port);
+    await probe.close();
+
+    // Act
+    const cwl = await startLocalCloudWatchLogs({ port, host: '127.0.0.1' });
+    cleanups.push(() => cwl.close());
+    const client = new CloudWatchLogsClient({ ...cwl.clientConfig(), maxAttempts: 1 });
+    cleanups.push(async () => client.destroy());
+    const described = await client.send(new DescribeLogGroupsCommand({}));
+
+    // Assess
+    expect(cwl.endpoint).toBe(`http://127.0.0.1:${port}`);
+    expect(cwl.clientConfig().endpoint).toBe(cwl.endpoint);
+    expect(described.logGroups).toEqual([]);
+  });
+
+  it('rejects when the port is taken', async () => {
+    // Prepare
+    const { cwl } = await start();
+    const port = Number(new URL(cwl.endpoint).port);
+
+    // Act
+    const error = await rejection(startLocalCloudWatchLogs({ port }));
+
+    // Assess
+    expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
   });
 });
 

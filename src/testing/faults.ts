@@ -12,6 +12,7 @@ export const DEFAULT_FAULTS: FaultSettings = {
   latencyMs: 0,
   downForMs: 0,
   tpsLimit: Number.POSITIVE_INFINITY,
+  clockSkewMs: 0,
 };
 
 /** What happens to one PutLogEvents request, decided before it is processed. */
@@ -36,6 +37,7 @@ export function mulberry32(seed: number): () => number {
  * Decides the faults. Rates draw from the seeded source in a fixed order (throttle, unavailable, reset,
  * then before/after store), and only when non-zero, so the same seed and settings give the same
  * sequence of faults. Timing (`downForMs`, `tpsLimit`) uses `clockMs`, a monotonic real clock.
+ * `clockSkewMs` draws nothing: it shifts the clock the endpoint checks signing times against.
  */
 export class FaultInjector {
   #settings: FaultSettings = DEFAULT_FAULTS;
@@ -53,6 +55,11 @@ export class FaultInjector {
 
   get latencyMs(): number {
     return this.#settings.latencyMs;
+  }
+
+  /** How far ahead of the real clock (behind, when negative) the endpoint pretends its clock is. */
+  get clockSkewMs(): number {
+    return this.#settings.clockSkewMs;
   }
 
   /** Merges `faults` into the settings; a key given as `undefined` returns to its default. */
@@ -118,6 +125,9 @@ function checkFault(key: keyof Faults, value: unknown): number {
     case 'downForMs':
       if (isNumber && value >= 0 && Number.isFinite(value)) return value;
       throw new ConfigError(`faults.${key}`, value, 'a finite number >= 0');
+    case 'clockSkewMs':
+      if (isNumber && Number.isFinite(value)) return value;
+      throw new ConfigError(`faults.${key}`, value, 'a finite number');
     case 'tpsLimit':
       if (isNumber && value >= 0 && (Number.isInteger(value) || value === Number.POSITIVE_INFINITY)) {
         return value;

@@ -13,12 +13,15 @@ export const CONTENT_TYPE = 'application/x-amz-json-1.1';
 export class ApiError extends Error {
   readonly status: number;
   readonly type: string;
+  /** Members of the error's shape besides `message`, such as `resourceName`. */
+  readonly fields: Readonly<Record<string, string>>;
 
-  constructor(type: string, message: string, status = 400) {
+  constructor(type: string, message: string, status = 400, fields: Readonly<Record<string, string>> = {}) {
     super(message);
     this.name = 'ApiError';
     this.type = type;
     this.status = status;
+    this.fields = fields;
   }
 }
 
@@ -36,5 +39,28 @@ export function streamNotFound(): ApiError {
 
 /** The body of an error response. */
 export function errorBody(error: ApiError): string {
-  return JSON.stringify({ __type: error.type, message: error.message });
+  return JSON.stringify({ __type: error.type, message: error.message, ...error.fields });
+}
+
+/** A request the service understood but refuses for the state of a resource (deletion protection). */
+export function validationError(message: string): ApiError {
+  return new ApiError('ValidationException', message);
+}
+
+/** The "1 validation error detected" answer of a value outside the API's constraints. */
+export function constraintViolation(value: unknown, member: string, constraint: string): ApiError {
+  return invalidParameter(
+    `1 validation error detected: Value '${describeValue(value)}' at '${member}' failed to satisfy constraint: ${constraint}`,
+  );
+}
+
+/** A short rendering of a client's value for an error message: never more than 100 characters. */
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }

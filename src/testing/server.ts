@@ -6,13 +6,16 @@ import { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from '../limits.js';
 import { FaultInjector } from './faults.js';
 import { type Input, type OperationContext, operations } from './operations.js';
 import { ApiError, CONTENT_TYPE, errorBody, TARGET_PREFIX } from './protocol.js';
+import { parseAmzDate, signingTimeError } from './signature.js';
 import { createStats, type MutableStats, snapshotStats } from './stats.js';
 import { LogStore } from './store.js';
 import type {
   Faults,
+  KmsKeyState,
   LocalCloudWatchLogs,
   LocalCloudWatchLogsOptions,
   LocalStats,
+  StoredEntity,
   StoredEvent,
 } from './types.js';
 
@@ -33,11 +36,13 @@ const DEFAULT_SEED = 1;
 export async function startLocalCloudWatchLogs(
   options: LocalCloudWatchLogsOptions = {},
 ): Promise<LocalCloudWatchLogs> {
-  const { port, host, seed, maxEventBytes, now } = checkOptions(options);
+  const { port, host, seed, maxEventBytes, now, kmsKeys } = checkOptions(options);
   const faults = new FaultInjector(options.faults, seed, () => performance.now());
   const store = new LogStore();
   let stats: MutableStats = createStats();
-  const context = (): OperationContext => ({ store, stats, now, maxEventBytes });
+  const context = (): OperationContext => ({ store, stats, now, maxEventBytes, kmsKeys });
+  /** The endpoint's wall clock, as the `Date` header and the signing-time check see it. */
+  const clockMs = (): number => Date.now() + faults.clockSkewMs;
   /** Latency timers not yet fired, cleared on close so that none outlives the server. */
   const pending = new Set<NodeJS.Timeout>();
   let requestCount = 0;
@@ -66,11 +71,24 @@ export async function startLocalCloudWatchLogs(
           'x-amzn-requestid': requestId,
         };
         if (errorType !== undefined) headers['x-amzn-errortype'] = errorType;
+        // Node sets `Date` from the real clock; a pretended skew must show in it, as AWS's own time.
+        if (faults.clockSkewMs !== 0) headers.date = new Date(clockMs()).toUTCString();
         response.writeHead(status, headers).end(payload);
       });
     };
     const sendError = (error: ApiError): void => send(error.status, errorBody(error), error.type);
     const dropConnection = (): void => respondLater(() => request.socket.destroy());
+
+    // Signatures are not checked, but their time is, as AWS checks it before anything else: this is
+    // what lets the SDK correct a skewed clock. Requests without `X-Amz-Date` (curl) pass.
+    const amzDate = request.headers['x-amz-date'];
+    const signedMs = typeof amzDate === 'string' ? parseAmzDate(amzDate) : undefined;
+    const skewError = signedMs === undefined ? undefined : signingTimeError(signedMs, clockMs());
+    if (skewError !== undefined) {
+      stats.faults.signatureExpired++;
+      sendError(skewError);
+      return;
+    }
 
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
@@ -180,6 +198,12 @@ export async function startLocalCloudWatchLogs(
     }),
     events: (logGroupName: string, logStreamName: string): StoredEvent[] =>
       store.stream(logGroupName, logStreamName)?.read() ?? [],
+    entity: (logGroupName: string, logStreamName: string): StoredEntity | undefined => {
+      const entity = store.stream(logGroupName, logStreamName)?.entity;
+      return entity === undefined
+        ? undefined
+        : { keyAttributes: { ...entity.keyAttributes }, attributes: { ...entity.attributes } };
+    },
     stats: (): LocalStats => snapshotStats(stats),
     setFaults: (next: Faults): void => faults.set(next),
     reset: (): void => {
@@ -218,6 +242,7 @@ function checkOptions(options: LocalCloudWatchLogsOptions): {
   seed: number;
   maxEventBytes: number;
   now: () => number;
+  kmsKeys: ReadonlyMap<string, KmsKeyState> | undefined;
 } {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', options, 'an object');
   const {
@@ -236,5 +261,20 @@ function checkOptions(options: LocalCloudWatchLogsOptions): {
     throw new ConfigError('maxEventBytes', maxEventBytes, `an integer > ${EVENT_OVERHEAD_BYTES}`);
   }
   if (typeof now !== 'function') throw new ConfigError('now', now, 'a function');
-  return { port, host, seed, maxEventBytes, now };
+  return { port, host, seed, maxEventBytes, now, kmsKeys: checkKmsKeys(options.kmsKeys) };
+}
+
+function checkKmsKeys(kmsKeys: unknown): ReadonlyMap<string, KmsKeyState> | undefined {
+  if (kmsKeys === undefined) return undefined;
+  if (typeof kmsKeys !== 'object' || kmsKeys === null || Array.isArray(kmsKeys)) {
+    throw new ConfigError('kmsKeys', kmsKeys, "an object of key ARNs to 'Enabled' or 'Disabled'");
+  }
+  const keys = new Map<string, KmsKeyState>();
+  for (const [arn, state] of Object.entries(kmsKeys)) {
+    if (state !== 'Enabled' && state !== 'Disabled') {
+      throw new ConfigError(`kmsKeys['${arn}']`, state, "'Enabled' or 'Disabled'");
+    }
+    keys.set(arn, state);
+  }
+  return keys;
 }

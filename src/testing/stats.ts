@@ -4,7 +4,10 @@ import type { ViolationKind } from './validate.js';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
 /** The endpoint's counters, written in place; `snapshotStats` copies them out. */
-export type MutableStats = Mutable<LocalStats> & { requests: Record<string, number> };
+export type MutableStats = Mutable<LocalStats> & {
+  requests: Record<string, number>;
+  entities: { accepted: number; rejected: Record<string, number> };
+};
 
 export function createStats(): MutableStats {
   return {
@@ -33,7 +36,9 @@ export function createStats(): MutableStats {
       eventsStoredBeforeReset: 0,
       down: 0,
       tpsThrottled: 0,
+      signatureExpired: 0,
     },
+    entities: { accepted: 0, rejected: Object.create(null) as Record<string, number> },
     sequenceTokensReceived: 0,
   };
 }
@@ -50,5 +55,6 @@ export function snapshotStats(stats: MutableStats): LocalStats {
     violations: { ...stats.violations },
     rejected: { ...stats.rejected },
     faults: { ...stats.faults },
+    entities: { accepted: stats.entities.accepted, rejected: { ...stats.entities.rejected } },
   };
 }

@@ -42,7 +42,21 @@ export interface Faults {
    * @default Infinity
    */
   readonly tpsLimit?: number;
+  /**
+   * Milliseconds the endpoint's clock runs ahead of the real one (behind, when negative), as a host
+   * whose clock is off sees AWS. Every request signed (`X-Amz-Date`) more than 5 minutes from the
+   * endpoint's clock is answered 400 `InvalidSignatureException` ("Signature expired: ..." or
+   * "Signature not yet current: ..."), and every response carries the endpoint's time in its `Date`
+   * header, from which the SDK corrects its clock offset (and marks the error
+   * `$metadata.clockSkewCorrected`), as it does with AWS. The check applies at `0` too: a client
+   * whose own clock is more than 5 minutes off is refused just the same.
+   * @default 0
+   */
+  readonly clockSkewMs?: number;
 }
+
+/** The state of a KMS key the endpoint knows; see {@link LocalCloudWatchLogsOptions.kmsKeys}. */
+export type KmsKeyState = 'Enabled' | 'Disabled';
 
 /** Options of {@link startLocalCloudWatchLogs}. */
 export interface LocalCloudWatchLogsOptions {
@@ -66,7 +80,9 @@ export interface LocalCloudWatchLogsOptions {
   readonly seed?: number;
   /**
    * Largest event accepted, message UTF-8 bytes plus the 26-byte overhead. Set it to
-   * `LEGACY_MAX_EVENT_BYTES` (262,144) to behave like endpoints that still apply the old limit.
+   * `LEGACY_MAX_EVENT_BYTES` (262,144) to behave like endpoints that still apply the old limit: a
+   * request with a larger event is refused whole with `InvalidParameterException` "Log event too
+   * large: N bytes exceeds limit of 262144", in the service's words.
    * @default MAX_EVENT_BYTES (1,048,576)
    */
   readonly maxEventBytes?: number;
@@ -77,6 +93,23 @@ export interface LocalCloudWatchLogsOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * The KMS keys that exist, by key ARN, and whether each is enabled. CreateLogGroup with a
+   * `kmsKeyId` that is not a key ARN is answered `InvalidParameterException`; with a key ARN not
+   * listed here, or listed `'Disabled'`, `AccessDeniedException` ("The specified KMS key does not
+   * exist or is not allowed to be used with Arn ..."), as the service answers. Without this option
+   * every well-formed key ARN is taken to exist and be enabled.
+   * @default undefined
+   */
+  readonly kmsKeys?: Readonly<Record<string, KmsKeyState>>;
+}
+
+/** The entity of a PutLogEvents request the endpoint accepted. */
+export interface StoredEntity {
+  /** The entity's `keyAttributes`, as sent. */
+  readonly keyAttributes: Readonly<Record<string, string>>;
+  /** The entity's `attributes`, as sent (`{}` when none). */
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 /** An event the endpoint accepted and stored. */
@@ -93,7 +126,8 @@ export interface StoredEvent {
 export interface LocalStats {
   /**
    * Requests received, by operation name (`PutLogEvents`, `CreateLogStream`, an unknown name as sent…).
-   * Requests dropped by `downForMs` are not counted here but in `faults.down`.
+   * Requests dropped by `downForMs` are not counted here but in `faults.down`, nor those refused for
+   * their signing time (`faults.signatureExpired`).
    */
   readonly requests: Readonly<Record<string, number>>;
   /** Events stored by PutLogEvents. */
@@ -118,7 +152,7 @@ export interface LocalStats {
     readonly invalidTimestamp: number;
     /** Events not in chronological order. */
     readonly outOfOrder: number;
-    /** Last timestamp minus first is 24 hours or more. */
+    /** The events not rejected for their age span more than 24 hours. */
     readonly spanTooLong: number;
     /** Sum of every kind above. */
     readonly total: number;
@@ -148,6 +182,15 @@ export interface LocalStats {
     readonly down: number;
     /** PutLogEvents answered `ThrottlingException` by `tpsLimit`. */
     readonly tpsThrottled: number;
+    /** Requests of any operation answered `InvalidSignatureException`: signed over 5 minutes off. */
+    readonly signatureExpired: number;
+  };
+  /** Entities sent with PutLogEvents. */
+  readonly entities: {
+    /** Entities accepted (and kept: see {@link LocalCloudWatchLogs.entity}). */
+    readonly accepted: number;
+    /** Entities answered with `rejectedEntityInfo`, by `errorType`. Their events were stored. */
+    readonly rejected: Readonly<Record<string, number>>;
   };
   /** PutLogEvents requests that carried a `sequenceToken` (accepted and ignored, as the API now does). */
   readonly sequenceTokensReceived: number;
@@ -171,8 +214,13 @@ export interface LocalCloudWatchLogs {
       secretAccessKey: string;
     };
   };
-  /** A copy of the events stored in a stream, in the order accepted; `[]` if there are none. */
+  /**
+   * A copy of the events stored in a stream, in the order GetLogEvents returns them: by timestamp,
+   * events of equal timestamps in the order they arrived. `[]` if there are none.
+   */
   events(logGroupName: string, logStreamName: string): StoredEvent[];
+  /** The entity of the last PutLogEvents to the stream whose entity was accepted, if any. */
+  entity(logGroupName: string, logStreamName: string): StoredEntity | undefined;
   /** A snapshot of the counters; later requests do not change it. */
   stats(): LocalStats;
   /** Merges `faults` into the current fault settings. Throws `ConfigError` on a bad value. */
