@@ -173,3 +173,22 @@ describe('LogShipper — destinations', () => {
     expect(shipper.stats().dropped.invalidDestination).toBe(4);
   });
 });
+
+describe('LogShipper — rotating stream names', () => {
+  it('holds a bounded number of destinations while a stream per hour rotates for two days', async () => {
+    // Prepare: an event a minute, stamped now, to a stream named by its hour.
+    const shipper = makeShipper({ logStreamName: 'rotating/{hour}', flushIntervalMs: 60_000 });
+    let most = 0;
+    // Act
+    for (let minute = 0; minute < 48 * 60; minute++) {
+      shipper.log(`minute ${minute}`);
+      await vi.advanceTimersByTimeAsync(60_000);
+      most = Math.max(most, shipper.stats().destinations);
+    }
+    // Assess: the streams of the last few hours at most, not 48.
+    const streams = new Set(cwl.commandCalls(PutLogEventsCommand).map((c) => c.args[0].input.logStreamName));
+    expect(streams.size).toBe(48);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(expectBalanced(shipper).sent).toBe(48 * 60);
+  });
+});
