@@ -139,7 +139,7 @@ export interface LogShipperOptions {
   readonly requestTimeoutMs?: number;
   /**
    * Create a missing log group when a send finds it missing.
-   * @default false
+   * @default true
    */
   readonly createLogGroup?: boolean;
   /**
@@ -351,7 +351,7 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     minDelayMs,
     maxDelayMs,
     maxRetryTimeMs: integer('retry.maxRetryTimeMs', retry.maxRetryTimeMs, 300_000, 0, 7 * 24 * 3_600_000),
-    createLogGroup: boolean('createLogGroup', options.createLogGroup, false),
+    createLogGroup: boolean('createLogGroup', options.createLogGroup, true),
     createLogStream: boolean('createLogStream', options.createLogStream, true),
     retentionInDays,
     now: fn('now', options.now, () => Date.now()),

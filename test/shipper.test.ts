@@ -468,7 +468,7 @@ describe('LogShipper — missing groups and streams', () => {
       .rejects(
         new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }),
       );
-    const shipper = makeShipper();
+    const shipper = makeShipper({ createLogGroup: false });
     const errors: DeliveryError[] = [];
     shipper.on('error', (e) => errors.push(e));
     shipper.log('lost');

@@ -88,7 +88,7 @@ describe('end to end — missing groups and streams', () => {
   it('drops as rejected, reporting one DeliveryError, when the group is missing and may not be created', async () => {
     // Prepare
     const cwl = await startEndpoint();
-    const shipper = shipperFor(cwl, { maxBatchEvents: 10 });
+    const shipper = shipperFor(cwl, { maxBatchEvents: 10, createLogGroup: false });
     const errors: DeliveryError[] = [];
     shipper.on('error', (error) => errors.push(error));
 
