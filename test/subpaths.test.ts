@@ -105,7 +105,10 @@ describe('the packed package in a project of its own', () => {
 
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), 'cws-subpaths-'));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: root, stdio: 'pipe' });
+    execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', project], {
+      cwd: root,
+      stdio: 'pipe',
+    });
     const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
     if (!tarball) throw new Error('npm pack produced no tarball');
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
