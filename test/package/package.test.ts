@@ -1,9 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { publint } from 'publint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../support/child.js';
 
 // The package as `npm publish` would make it from a fresh clone: the checkout's files (tracked, and
 // new ones git does not ignore) are copied to an empty folder without dist/, and `npm pack` runs
@@ -58,16 +68,19 @@ beforeAll(() => {
   mkdirSync(unpacked);
   execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
 
+  // A consumer with the optional peers and the types a TypeScript project adds, at the versions
+  // this checkout tests with (so npm finds them in its cache).
   project = join(work, 'project');
   mkdirSync(project);
   execFileSync('npm', ['init', '-y'], { cwd: project, stdio: 'pipe' });
+  const peers = ['winston', 'pino', 'pino-abstract-transport', '@types/node', '@types/aws-lambda'].map(
+    (name) =>
+      `${name}@${JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version}`,
+  );
   execFileSync(
     'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
-    {
-      cwd: project,
-      stdio: 'pipe',
-    },
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...peers],
+    { cwd: project, stdio: 'pipe' },
   );
 }, 240_000);
 
@@ -176,4 +189,74 @@ describe('the packed package, installed', () => {
     expect(run.stdout).toContain('--log-group-name');
     expect(run.status).toBe(0);
   });
+});
+
+// A TypeScript project of each kind, `strict`, otherwise on TypeScript's defaults (so no
+// `esModuleInterop` with `module: commonjs`), with the library's own declarations checked too
+// (skipLibCheck off), importing every subpath and compiling the Lambda example. The last line of
+// the program must be an error: if a subpath resolved to `any`, it would not be, and the
+// `@ts-expect-error` would fail the check.
+const program = `import { type DeliveryError, LogShipper, type LogShipperOptions } from 'cloudwatch-shipper';
+import { CloudWatchTransport } from 'cloudwatch-shipper/winston';
+import cloudWatchTransport, { flushOnSignals, type PinoTransportOptions } from 'cloudwatch-shipper/pino';
+import { withShipper } from 'cloudwatch-shipper/lambda';
+import { startLocalCloudWatchLogs } from 'cloudwatch-shipper/testing';
+
+const options: LogShipperOptions = { logGroupName: '/app', logStreamName: 'web' };
+const shipper = new LogShipper(options);
+shipper.on('error', (error: DeliveryError) => console.error(error.awsErrorName));
+export const transport: CloudWatchTransport = new CloudWatchTransport({ shipper, level: 'info' });
+const pinoOptions: PinoTransportOptions = { logGroupName: '/app', logStreamName: 'web' };
+export const stream = cloudWatchTransport(pinoOptions);
+export const stop: () => void = flushOnSignals({ flush() {} });
+export const handler: (event: { orderId: number }, context: { getRemainingTimeInMillis(): number }) => Promise<number> =
+  withShipper(async (event: { orderId: number }) => event.orderId, shipper);
+export const local: Promise<{ endpoint: string }> = startLocalCloudWatchLogs();
+export const closed: Promise<{ complete: boolean }> = shipper.close();
+// @ts-expect-error: a log group name is a string
+export const wrong = new LogShipper({ logGroupName: 42, logStreamName: 'web' });
+`;
+const example = readFileSync(join(root, 'examples/lambda.ts'), 'utf8');
+const base = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022', types: ['node'] };
+const projects = [
+  // TypeScript's default resolution for `module: commonjs`, which ignores `exports`.
+  { name: 'node10', options: { module: 'commonjs', moduleResolution: 'node10' }, extensions: ['ts'] },
+  // The Node modes resolve by `exports`, differently for a .cts (require) and an .mts (import).
+  { name: 'node16', options: { module: 'node16', moduleResolution: 'node16' }, extensions: ['cts', 'mts'] },
+  {
+    name: 'nodenext',
+    options: { module: 'nodenext', moduleResolution: 'nodenext' },
+    extensions: ['cts', 'mts'],
+  },
+  { name: 'bundler', options: { module: 'esnext', moduleResolution: 'bundler' }, extensions: ['ts'] },
+];
+
+// The four checks are independent: they run at once (tsc is single-threaded).
+describe.concurrent('the packed package in strict TypeScript projects', () => {
+  it.each(projects)(
+    'type-checks every subpath and the Lambda example with moduleResolution $name',
+    async ({ name, options, extensions }) => {
+      // Prepare
+      const dir = join(project, name);
+      mkdirSync(dir);
+      const sources = extensions.flatMap((extension) => [`index.${extension}`, `lambda.${extension}`]);
+      for (const source of sources) {
+        writeFileSync(join(dir, source), source.startsWith('index') ? program : example);
+      }
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { ...base, ...options }, files: sources }, null, 2),
+      );
+      // Act
+      const tsc = await run({
+        args: [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir],
+        cwd: dir,
+        timeoutMs: 120_000,
+      });
+      // Assess
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.code).toBe(0);
+    },
+    150_000,
+  );
 });
