@@ -9,6 +9,7 @@ import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testi
 import { CloudWatchTransport, type CloudWatchTransportOptions } from '../src/winston.js';
 import { endpointEnv, runModule } from './support/child.js';
 import { registerMochaSuite } from './support/mocha.js';
+import { captureWarnings } from './support/warnings.js';
 
 const GROUP = '/test/winston';
 const STREAM = 'app-1';
@@ -371,18 +372,17 @@ describe('CloudWatchTransport — errors', () => {
   });
 
   it('turns a delivery error into a process warning when nothing listens, instead of throwing', async () => {
-    const warnings: unknown[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    cleanup.push(() => process.off('warning', onWarning));
+    const { warnings, restore } = captureWarnings();
+    cleanup.push(restore);
     const transport = makeTransport({ createLogGroup: false });
     const logger = makeLogger({ transports: [transport] });
     logger.info('lost');
     await transport.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(warnings).toHaveLength(1);
-    expect(String(warnings[0])).toMatch(/ResourceNotFoundException/);
-    expect(String(warnings[0])).not.toMatch(/lost/);
+    expect(warnings[0]?.code).toBe('CWS_DELIVERY_REJECTED');
+    expect(warnings[0]?.message).toMatch(/ResourceNotFoundException/);
+    expect(warnings[0]?.inspected).not.toMatch(/lost/);
   });
 
   it('refuses bad options in the constructor', () => {
