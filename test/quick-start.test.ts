@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import {
+  AccessDeniedException,
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryError, LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
 
@@ -44,5 +54,44 @@ describe('the quick start', () => {
     expect(cwl.events('/my-app/web', 'audit').map((e) => e.message)).toEqual(['audit entry']);
     // The group did not exist: the shipper made it (each stream that found it missing may ask).
     expect(cwl.stats().requests.CreateLogGroup).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('createLogGroup on by default', () => {
+  it('tells a role that may not create groups why its events are not stored', async () => {
+    // Prepare: no group, and CreateLogGroup denied, as for a role without logs:CreateLogGroup.
+    const cwlMock = mockClient(CloudWatchLogsClient);
+    const denied =
+      'User: arn:aws:sts::123456789012:assumed-role/app/i-1 is not authorized to perform: logs:CreateLogGroup';
+    cwlMock
+      .on(PutLogEventsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'no stream', $metadata: {} }));
+    cwlMock
+      .on(CreateLogStreamCommand)
+      .rejects(
+        new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }),
+      );
+    cwlMock.on(CreateLogGroupCommand).rejects(new AccessDeniedException({ message: denied, $metadata: {} }));
+    const shipper = new LogShipper({
+      logGroupName: '/my-app/web',
+      logStreamName: 'web-1',
+      client: new CloudWatchLogsClient({ region: 'eu-west-1' }),
+    });
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (error) => errors.push(error));
+    try {
+      // Act
+      shipper.log('server started');
+      await shipper.close();
+      // Assess
+      expect(cwlMock.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(DeliveryError);
+      expect(errors[0]?.awsErrorName).toBe('AccessDeniedException');
+      expect(errors[0]?.message).toContain('logs:CreateLogGroup');
+      expect(shipper.stats().dropped.rejected).toBe(1);
+    } finally {
+      cwlMock.restore();
+    }
   });
 });
