@@ -17,7 +17,7 @@ const usage = `Usage: npm run demo -- [options]
   --region REGION       AWS region (default: AWS_REGION, or us-east-1 for --endpoint)
   --log-group-name G    log group (default /cloudwatch-shipper/demo); required with --real
   --log-stream-name S   stream name prefix (default demo); streams are S-1, S-2, …
-  --create-log-group    create the log group if it is missing
+  --no-create-log-group do not create the log group when it is missing (it is, by default)
   --help                show this help`;
 
 function fail(message) {
@@ -37,7 +37,7 @@ try {
       region: { type: 'string' },
       'log-group-name': { type: 'string' },
       'log-stream-name': { type: 'string', default: 'demo' },
-      'create-log-group': { type: 'boolean', default: false },
+      'no-create-log-group': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -84,12 +84,19 @@ const target = local
   ? `the bundled local endpoint (${local.endpoint})`
   : (args.endpoint ?? 'CloudWatch Logs');
 
+// On Node 20 the SDK prints a 9-line NodeVersionSupportWarning when it makes its client: right in
+// the middle of the progress. The demo says it in one line at the end instead (README, Install).
+const sdkWarnsOnThisNode =
+  Number(process.versions.node.split('.')[0]) < 22 &&
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED !== 'true';
+if (sdkWarnsOnThisNode) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 const streamNames = Array.from({ length: streams }, (_, i) => `${args['log-stream-name']}-${i + 1}`);
 const shipper = new LogShipper({
   logGroupName,
   logStreamName: streamNames[0],
   clientConfig,
-  createLogGroup: args['create-log-group'] || Boolean(local),
+  createLogGroup: !args['no-create-log-group'],
   retry: { minDelayMs: 50, maxDelayMs: 2_000 },
 });
 let lastError;
@@ -200,5 +207,27 @@ if (local) {
   );
 }
 if (lastError) summary.push(`last error ${lastError.message}`);
+
+// What to try next.
+const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
+if (local) {
+  summary.push(
+    '',
+    'Next: the same against real CloudWatch Logs, with the AWS credentials the SDK finds (environment,',
+    'AWS_PROFILE or a role) allowed logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents:',
+    `  npm run demo -- --real --region ${region} --log-group-name /cloudwatch-shipper/demo --events 10000`,
+    'and, in another terminal, watch the events arrive:',
+    `  aws logs tail /cloudwatch-shipper/demo --region ${region} --follow`,
+  );
+} else if (args.real) {
+  summary.push('', 'See the events:', `  aws logs tail ${logGroupName} --region ${region} --since 1h`);
+}
+if (sdkWarnsOnThisNode) {
+  summary.push(
+    '',
+    `Note: the AWS SDK's NodeVersionSupportWarning (its releases after early 2027 need Node 22; this is`,
+    `${process.version}) was silenced for the demo. See README, Install.`,
+  );
+}
 process.stdout.write(`${summary.join('\n')}\n`);
 process.exitCode = ok ? 0 : 1;

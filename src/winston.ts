@@ -73,7 +73,11 @@ export class CloudWatchTransport extends TransportStream {
     });
   }
 
-  override log(info: Record<string | symbol, unknown>, callback: () => void): void {
+  /**
+   * Buffers one record; `callback`, when given, is called at once. It is optional, as with
+   * winston's own transports: code and test suites call `transport.log(info)` directly.
+   */
+  override log(info: Record<string | symbol, unknown>, callback?: () => void): void {
     try {
       const formatted = info[MESSAGE];
       this.shipper.log({
@@ -88,7 +92,7 @@ export class CloudWatchTransport extends TransportStream {
     } catch {
       // A record with a throwing getter must not stop the logger; the shipper counts what it refuses.
     }
-    callback();
+    callback?.();
   }
 
   /** Sends everything logged so far; see `LogShipper.flush`. Never rejects. */

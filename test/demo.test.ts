@@ -7,13 +7,16 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '..');
 
 function demo(args: string[]) {
+  // As a person runs it: without the variable that silences the SDK's Node version warning.
+  const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _silenced, ...env } = process.env;
   return spawnSync(process.execPath, ['examples/demo.mjs', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env,
   });
 }
+const nodeMajor = Number(process.versions.node.split('.')[0]);
 
 describe('npm run demo', () => {
   it('ships every event to the bundled endpoint through throttling and verifies it', () => {
@@ -22,6 +25,24 @@ describe('npm run demo', () => {
     expect(run.stdout).toContain('events     30,000 logged, 30,000 sent');
     expect(run.stdout).toContain('dropped    none');
     expect(run.stdout).toContain('verified   the endpoint holds every one of the 30,000 events');
+    expect(run.status).toBe(0);
+  });
+
+  it('prints only its own lines: the start, the progress, the summary, and what to try next', () => {
+    // Act
+    const run = demo(['--events', '20000', '--streams', '2']);
+    // Assess: standard error (not a terminal here) holds the start line and progress lines, nothing
+    // from the SDK.
+    const lines = run.stderr.split('\n').filter((line) => line !== '');
+    expect(lines[0]).toMatch(/^Shipping 20,000 events over 2 streams/);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^logged [\d,]+\/20,000 {2}sent /);
+    expect(run.stdout).toContain('Next: the same against real CloudWatch Logs');
+    expect(run.stdout).toMatch(
+      /npm run demo -- --real --region \S+ --log-group-name \/cloudwatch-shipper\/demo/,
+    );
+    expect(run.stdout).toContain('aws logs tail /cloudwatch-shipper/demo');
+    // On Node 20 the SDK's 9-line warning becomes one note at the end.
+    expect(run.stdout.includes("Note: the AWS SDK's NodeVersionSupportWarning")).toBe(nodeMajor < 22);
     expect(run.status).toBe(0);
   });
 

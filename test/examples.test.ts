@@ -6,7 +6,8 @@ import { endpointEnv, root, run } from './support/child.js';
 
 // Runs each example as a user would (node examples/x.mjs, sh examples/x.sh) against the local
 // endpoint, which it finds in CWL_ENDPOINT. The examples import the built package (npm test
-// builds first), so a change that breaks them breaks this test.
+// builds first), so a change that breaks them breaks this test. lambda.ts is bundled and run by
+// test/bundling.test.ts, as Lambda tools bundle it; quick-start.mjs by test/quick-start.test.ts.
 let cwl: LocalCloudWatchLogs;
 
 beforeEach(async () => {
@@ -54,16 +55,6 @@ describe('examples/', () => {
       expect.objectContaining({ level: 40, msg: 'payment provider slow', orderId: 42 }),
     ]);
     expect(child.stdout).toMatch(/on standard output only/);
-  });
-
-  it('lambda.mjs returns the result of an invocation whose log line is already delivered', async () => {
-    const child = await run({ args: [example('lambda.mjs')], env: endpointEnv(cwl) });
-    expect(child.stderr).toBe('');
-    expect(child.code).toBe(0);
-    expect(child.stdout).toMatch(/statusCode: 200/);
-    expect(json('/examples/lambda', 'local')).toEqual([
-      { requestId: 'local-1', msg: 'order received', orderId: 42 },
-    ]);
   });
 
   it('cli-pipe.sh ships every line of the program it reads, with the times the lines carry', async () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_OVERHEAD_BYTES } from '../src/limits.js';
 import { LogShipper } from '../src/shipper.js';
+import { captureWarnings } from './support/warnings.js';
 
 // Whatever a caller passes to log() or logMany(), the call returns a boolean without throwing or
 // waiting, and each input ends up either sent as a valid event or dropped with a reason.
@@ -131,9 +132,8 @@ afterEach(async () => {
 
 describe('log() and logMany() under hostile input', () => {
   it('never throw, always account, and only send valid events', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.message);
-    process.on('warning', onWarning);
+    // An invalid destination is reported as a process warning: asserted below, not printed.
+    const { warnings, restore } = captureWarnings();
     try {
       await fc.assert(
         fc.asyncProperty(
@@ -142,6 +142,7 @@ describe('log() and logMany() under hostile input', () => {
           async (generated, oversizedEvents) => {
             const inputs = generated.map(([value, destination]) => [unwrap(value), destination] as const);
             cwl.resetHistory();
+            const warningsBefore = warnings.length;
             const shipper = new LogShipper({
               logGroupName: '/test/hostile',
               logStreamName: 's',
@@ -168,6 +169,15 @@ describe('log() and logMany() under hostile input', () => {
             expect(stats.logged).toBe(inputs.length * 2);
             expect(stats.logged).toBe(stats.sent + stats.buffered + stats.inFlight + dropped);
             expect(stats.buffered + stats.inFlight).toBe(0);
+            // Warned about exactly when an event had an invalid destination, with the one fixed text.
+            const warned = warnings.slice(warningsBefore);
+            expect(warned.length > 0).toBe(stats.dropped.invalidDestination > 0);
+            for (const warning of warned) {
+              expect(warning.code).toBe('CWS_INVALID_DESTINATION');
+              expect(warning.message).toBe(
+                'cloudwatch-shipper: events for an invalid log group or stream name are dropped (reason invalidDestination)',
+              );
+            }
             for (const call of cwl.commandCalls(PutLogEventsCommand)) {
               const events = call.args[0].input.logEvents ?? [];
               let previous = Number.NEGATIVE_INFINITY;
@@ -187,7 +197,7 @@ describe('log() and logMany() under hostile input', () => {
         { numRuns: 300 },
       );
     } finally {
-      process.off('warning', onWarning);
+      restore();
     }
   });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,26 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
 
-// Builds the layer from the built package (npm test builds first), unpacks it into a temporary
-// `/opt`, and loads it the way the Lambda Node.js runtime does: NODE_PATH holds
-// /opt/nodejs/node_modules and the runtime's own node_modules, which provides @aws-sdk/*.
+// Builds the layer from the built package (npm test builds first) where `npm run build:layer`
+// puts it, unpacks it into a temporary `/opt`, and loads it the way the Lambda Node.js runtime
+// does: NODE_PATH holds /opt/nodejs/node_modules and the runtime's own node_modules, which
+// provides @aws-sdk/*.
+const zipPath = resolve(root, 'dist-layer/layer.zip');
 let work: string;
 let opt: string;
 let runtimeModules: string;
 let task: string;
 let entries: string[];
+let zipBytes: number;
 let buildOutput: string;
 let cwl: LocalCloudWatchLogs;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'cws-layer-'));
-  const zipPath = join(work, 'layer.zip');
-  const build = await run({ args: [resolve(root, 'src/tools/build-layer.mjs'), '--out', zipPath] });
+  const build = await run({ args: [resolve(root, 'src/tools/build-layer.mjs')] });
   if (build.code !== 0) throw new Error(`build-layer failed: ${build.stderr}`);
   buildOutput = build.stdout;
 
   opt = join(work, 'opt');
-  const files = unzipSync(readFileSync(zipPath));
+  const zip = readFileSync(zipPath);
+  zipBytes = zip.length;
+  const files = unzipSync(zip);
   entries = Object.keys(files);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(opt, path)), { recursive: true });
@@ -92,7 +97,24 @@ describe('the Lambda layer', () => {
     ]) {
       expect(entries).toContain(`nodejs/node_modules/cloudwatch-shipper/${file}`);
     }
-    expect(buildOutput).toMatch(/layer\.zip: [\d.]+ KiB, \d+ files/);
+    expect(buildOutput).toMatch(/^dist-layer\/layer\.zip: [\d.]+ KiB, \d+ files/);
+  });
+
+  it('is not part of the npm package, though it is built beside it', () => {
+    const listing = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const packed: string[] = JSON.parse(listing)[0].files.map((f: { path: string }) => f.path);
+    expect(packed).toContain('dist/index.js');
+    expect(packed.filter((path) => path.endsWith('.zip') || path.startsWith('dist-layer/'))).toEqual([]);
+  });
+
+  it('stays within the size README states', () => {
+    const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+    const stated = /`dist-layer\/layer\.zip`, under (\d+) KiB/.exec(readme);
+    expect(stated).not.toBeNull();
+    expect(zipBytes).toBeLessThan(Number(stated?.[1]) * 1024);
   });
 
   it('loads with require() from nodejs/node_modules, and delivers from a wrapped handler', async () => {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
@@ -11,7 +12,7 @@ import {
 } from '../src/pino.js';
 import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
-import { type ChildResult, endpointEnv, root, run } from './support/child.js';
+import { type ChildResult, endpointEnv, root, run, runModule } from './support/child.js';
 
 const GROUP = '/test/pino';
 const STREAM = 'app-1';
@@ -248,5 +249,66 @@ describe('cloudwatch-shipper/pino — as pino.transport in a worker thread', () 
     expect(child.signal).toBe('SIGTERM');
     // Bounded by timeoutMs, not by the minutes a batch may be retried.
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+// pino's documented transport contract (pino/docs/transports.md, "v7+ Transports" and "Writing a
+// Transport"), clause by clause.
+describe("cloudwatch-shipper/pino — pino's transport contract", () => {
+  it.each([
+    ['ES module', 'dist/pino.js'],
+    ['CommonJS', 'dist/pino.cjs'],
+  ])(
+    'is a module whose default export pino.transport loads and runs in a worker: the %s build',
+    async (_kind, file) => {
+      // Prepare: pino's own loader takes the built file by its path, as it takes any target.
+      const program = `
+      import pino from 'pino';
+      const logger = pino(pino.transport({
+        target: ${JSON.stringify(resolve(root, file))},
+        options: { logGroupName: ${JSON.stringify(GROUP)}, logStreamName: ${JSON.stringify(file)}, clientConfig: { endpoint: process.env.CWL_ENDPOINT } },
+      }));
+      logger.info({ n: 1 }, 'loaded');`;
+      // Act: the program ends by itself; pino ends the transport and waits for its close.
+      const child = await runModule(program, { env: endpointEnv(cwl) });
+      // Assess
+      expect(child.stderr).toBe('');
+      expect(child.code).toBe(0);
+      expect(cwl.events(GROUP, file).map((e) => JSON.parse(e.message))).toEqual([
+        expect.objectContaining({ level: 30, msg: 'loaded', n: 1 }),
+      ]);
+    },
+  );
+
+  it('returns a writable stream from options that crossed a structured clone, with the field pino adds', async () => {
+    // Prepare: what the worker receives; pino adds pinoWillSendConfig to every target's options.
+    const options = structuredClone({
+      logGroupName: GROUP,
+      logStreamName: STREAM,
+      clientConfig: cwl.clientConfig(),
+      exitFlushTimeoutMs: 0,
+      pinoWillSendConfig: true,
+    });
+    // Act
+    const stream = cloudWatchTransport(options);
+    cleanup.push(() => ended(stream));
+    // Assess
+    expect(stream).toBeInstanceOf(Writable);
+    expect(stream.writable).toBe(true);
+    stream.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'cloned' })}\n`);
+    await stream.flush();
+    expect(events().map((e) => JSON.parse(e.message).msg)).toEqual(['cloned']);
+  });
+
+  it('has every line stored once its close has run: ending the stream sends what it holds', async () => {
+    // Prepare: a long interval, so that nothing leaves before the end but by the close.
+    const stream = makeStream({ flushIntervalMs: 60_000 });
+    const time = Date.now();
+    for (let i = 0; i < 500; i++) stream.write(`${JSON.stringify({ level: 30, time, i })}\n`);
+    expect(cwl.stats().requests.PutLogEvents ?? 0).toBe(0);
+    // Act
+    await ended(stream);
+    // Assess
+    expect(events().map((e) => JSON.parse(e.message).i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
   });
 });

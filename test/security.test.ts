@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../src/errors.js';
 import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
+import { captureWarnings } from './support/warnings.js';
 
 // Planted secrets in the credentials and in a message that fails must never surface in what the
 // shipper reports: error messages, error events (with their causes), stats, or process warnings.
@@ -33,9 +34,7 @@ describe('secrets in reports', () => {
       createLogGroup: true,
     });
     const errors: DeliveryError[] = [];
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(inspect(w, { depth: 10 }));
-    process.on('warning', onWarning);
+    const captured = captureWarnings();
     try {
       // Act
       shipper.log(`${BODY_SECRET} ${'x'.repeat(2_000)}`);
@@ -45,9 +44,10 @@ describe('secrets in reports', () => {
       await shipper.close();
       await new Promise((r) => process.nextTick(r));
     } finally {
-      process.off('warning', onWarning);
+      captured.restore();
       client.destroy();
     }
+    const warnings = captured.warnings.map((w) => w.inspected);
     // Assess: both failures were reported, one as a warning (no listener yet), one as an event.
     expect(warnings.some((w) => w.includes('InvalidParameterException'))).toBe(true);
     expect(errors).toHaveLength(1);

@@ -105,7 +105,10 @@ describe('the packed package in a project of its own', () => {
 
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), 'cws-subpaths-'));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: root, stdio: 'pipe' });
+    execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', project], {
+      cwd: root,
+      stdio: 'pipe',
+    });
     const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
     if (!tarball) throw new Error('npm pack produced no tarball');
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
@@ -135,60 +138,15 @@ describe('the packed package in a project of its own', () => {
     expect(winston.stderr).toMatch(/Cannot find module 'winston-transport'/);
   });
 
-  it('with the peers installed, loads and type-checks every subpath from ESM and CommonJS', async () => {
-    // Prepare
-    npm(['install', 'winston@3', 'pino@10', 'pino-abstract-transport@3', '@types/aws-lambda@8']);
-    writeFileSync(
-      join(project, 'esm.mts'),
-      [
-        "import { LogShipper } from 'cloudwatch-shipper';",
-        "import { CloudWatchTransport } from 'cloudwatch-shipper/winston';",
-        "import cloudWatchTransport, { type PinoTransportOptions } from 'cloudwatch-shipper/pino';",
-        "import { withShipper } from 'cloudwatch-shipper/lambda';",
-        "import { startLocalCloudWatchLogs } from 'cloudwatch-shipper/testing';",
-        "import type { Handler } from 'aws-lambda';",
-        "const shipper = new LogShipper({ logGroupName: 'g', logStreamName: 's' });",
-        'export const t = new CloudWatchTransport({ shipper, level: "info" });',
-        "const options: PinoTransportOptions = { logGroupName: 'g', logStreamName: 's' };",
-        'export const p = cloudWatchTransport(options);',
-        'export const h: Handler<string, number> = withShipper(async (e) => e.length, shipper);',
-        'export const l = startLocalCloudWatchLogs;',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(project, 'cjs.cts'),
-      [
-        "import winston = require('cloudwatch-shipper/winston');",
-        "import pino = require('cloudwatch-shipper/pino');",
-        "import lambda = require('cloudwatch-shipper/lambda');",
-        "export const t = new winston.CloudWatchTransport({ logGroupName: 'g', logStreamName: 's' });",
-        "export const p = pino.cloudWatchTransport({ logGroupName: 'g', logStreamName: 's' });",
-        'export const w = lambda.withShipper;',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          typeRoots: [join(root, 'node_modules/@types'), join(project, 'node_modules/@types')],
-          types: ['node'],
-        },
-        files: ['esm.mts', 'cjs.cts'],
-      }),
-    );
+  it('with the peers installed, loads every subpath with require and import', async () => {
+    // Prepare (their types are checked in strict projects of every resolution mode by test/package/)
+    npm(['install', 'winston@3', 'pino@10', 'pino-abstract-transport@3']);
     // Act
-    const tsc = await node([join(root, 'node_modules/typescript/bin/tsc'), '-p', project]);
     const loads = await node([
       '-e',
       "for (const s of ['winston', 'pino', 'lambda', 'testing']) require('cloudwatch-shipper/' + s); import('cloudwatch-shipper/winston').then(() => import('cloudwatch-shipper/pino')).then(() => console.log('ok'));",
     ]);
     // Assess
-    expect(tsc.stdout + tsc.stderr).toBe('');
     expect(loads.stderr).toBe('');
     expect(loads.stdout.trim()).toBe('ok');
   }, 60_000);

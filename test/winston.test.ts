@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
@@ -7,6 +8,8 @@ import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { CloudWatchTransport, type CloudWatchTransportOptions } from '../src/winston.js';
 import { endpointEnv, runModule } from './support/child.js';
+import { registerMochaSuite } from './support/mocha.js';
+import { captureWarnings } from './support/warnings.js';
 
 const GROUP = '/test/winston';
 const STREAM = 'app-1';
@@ -369,18 +372,17 @@ describe('CloudWatchTransport — errors', () => {
   });
 
   it('turns a delivery error into a process warning when nothing listens, instead of throwing', async () => {
-    const warnings: unknown[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    cleanup.push(() => process.off('warning', onWarning));
+    const { warnings, restore } = captureWarnings();
+    cleanup.push(restore);
     const transport = makeTransport({ createLogGroup: false });
     const logger = makeLogger({ transports: [transport] });
     logger.info('lost');
     await transport.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(warnings).toHaveLength(1);
-    expect(String(warnings[0])).toMatch(/ResourceNotFoundException/);
-    expect(String(warnings[0])).not.toMatch(/lost/);
+    expect(warnings[0]?.code).toBe('CWS_DELIVERY_REJECTED');
+    expect(warnings[0]?.message).toMatch(/ResourceNotFoundException/);
+    expect(warnings[0]?.inspected).not.toMatch(/lost/);
   });
 
   it('refuses bad options in the constructor', () => {
@@ -402,5 +404,53 @@ describe('CloudWatchTransport — errors', () => {
     );
     expect(() => transport.log(hostile, callback)).not.toThrow();
     expect(callback).toHaveBeenCalledOnce();
+  });
+});
+
+describe('CloudWatchTransport — the winston transport contract', () => {
+  it("sends a record logged without a callback, as winston's own transports allow", async () => {
+    // Prepare
+    const transport = makeTransport();
+    // Act: code and test suites call log(info) directly; the callback is optional.
+    expect(() =>
+      transport.log({ level: 'info', message: 'direct', [Symbol.for('message')]: 'direct' }),
+    ).not.toThrow();
+    await transport.flush();
+    // Assess
+    expect(messages()).toEqual(['direct']);
+  });
+
+  it('calls back once per record when given a callback', async () => {
+    const transport = makeTransport();
+    const callback = vi.fn();
+    transport.log({ level: 'info', message: 'a', [Symbol.for('message')]: 'a' }, callback);
+    expect(callback).toHaveBeenCalledTimes(1);
+    await transport.flush();
+    expect(messages()).toEqual(['a']);
+  });
+});
+
+// winston's own conformance suite for transports (mocha-based), run as it is against this one.
+const made: CloudWatchTransport[] = [];
+class TrackedTransport extends CloudWatchTransport {
+  constructor(options: CloudWatchTransportOptions) {
+    super(options);
+    made.push(this);
+  }
+}
+registerMochaSuite(() => {
+  createRequire(import.meta.url)('abstract-winston-transport')({
+    name: 'CloudWatchTransport',
+    Transport: TrackedTransport,
+    construct: () => ({
+      logGroupName: GROUP,
+      logStreamName: STREAM,
+      clientConfig: cwl.clientConfig(),
+      exitFlushTimeoutMs: 0,
+    }),
+    // The suite never closes what it makes; close each before the endpoint goes.
+    afterEach: (_options: unknown, done: (error?: unknown) => void) => {
+      Promise.all(made.splice(0).map((transport) => transport.close())).then(() => done(), done);
+    },
   });
 });

@@ -1,7 +1,8 @@
 // Builds the AWS Lambda layer: a zip holding `nodejs/node_modules/cloudwatch-shipper` (the files
 // `npm pack` would publish) and its runtime dependencies, laid out as they are installed here,
 // without `@aws-sdk/*`: the Node.js Lambda runtimes provide the SDK. Run after `npm run build`
-// (`npm run build:layer` does both). Writes dist/layer.zip, or the path given with `--out`.
+// (`npm run build:layer` does both). Writes dist-layer/layer.zip, or the path given with `--out`:
+// outside dist/, so that the layer, an artifact of its own, never ends up in the npm package.
 //
 // Offline and deterministic: dependencies are copied from this checkout's node_modules (the
 // versions package-lock.json pins), entries are sorted and stamped with one fixed time.
@@ -19,7 +20,7 @@ const FIXED_TIME = new Date(2020, 0, 1);
 
 const root = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
-const out = resolve(values.out ?? join(root, 'dist/layer.zip'));
+const out = resolve(values.out ?? join(root, 'dist-layer/layer.zip'));
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (!existsSync(join(root, 'dist/index.js'))) {
