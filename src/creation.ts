@@ -10,6 +10,7 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Stream } from './destination.js';
+import { type CreationOperation, markOperation } from './failure.js';
 import { createLogGroupInput, explainCreateLogGroupError, type ResolvedLogGroupOptions } from './group.js';
 import { errorName } from './retry.js';
 import { requestWithin } from './timing.js';
@@ -116,15 +117,24 @@ export class Creation {
     }
   }
 
+  /** One creation request; what it throws names the operation, for the report. */
   #send(
     command: CreateLogStreamCommand | CreateLogGroupCommand | PutRetentionPolicyCommand,
     signal: AbortSignal,
   ): Promise<unknown> {
+    const operation: CreationOperation =
+      command instanceof CreateLogStreamCommand
+        ? 'CreateLogStream'
+        : command instanceof CreateLogGroupCommand
+          ? 'CreateLogGroup'
+          : 'PutRetentionPolicy';
     return requestWithin(
       (abortSignal) => this.#client.send(command as CreateLogStreamCommand, { abortSignal }),
       signal,
       this.#options.requestTimeoutMs,
-    );
+    ).catch((error: unknown) => {
+      throw markOperation(error, operation);
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FailureKind } from './failure.js';
+import type { CreationOperation, FailureKind } from './failure.js';
 
 /**
  * Every error this library creates is branded with a `Symbol.for` key per class, so that
@@ -86,6 +86,8 @@ export class DeliveryError extends CloudWatchShipperError {
   readonly awsErrorName: string;
   /** What kind of failure it was: see `FailureKind`. */
   readonly kind: FailureKind;
+  /** The creation call that failed on the way to PutLogEvents, if it was one. */
+  readonly operation: CreationOperation | undefined;
   readonly httpStatusCode: number | undefined;
   /** The request id the endpoint gave, to find the request with AWS (CloudTrail, support). */
   readonly requestId: string | undefined;
@@ -100,6 +102,7 @@ export class DeliveryError extends CloudWatchShipperError {
   constructor(init: {
     awsErrorName: string;
     kind: FailureKind;
+    operation?: CreationOperation | undefined;
     httpStatusCode?: number | undefined;
     requestId?: string | undefined;
     destination: FailedDestination;
@@ -110,8 +113,9 @@ export class DeliveryError extends CloudWatchShipperError {
     cause: unknown;
   }) {
     const what = init.reason === 'failed' ? 'gave up retrying' : 'was rejected';
+    const call = init.operation === undefined ? 'PutLogEvents' : `${init.operation} (for PutLogEvents)`;
     super(
-      `PutLogEvents to ${init.destination.logGroupName} / ${init.destination.logStreamName} ${what} ` +
+      `${call} to ${init.destination.logGroupName} / ${init.destination.logStreamName} ${what} ` +
         `(${init.awsErrorName}${init.httpStatusCode === undefined || init.awsErrorName.startsWith('HTTP') ? '' : `, HTTP ${init.httpStatusCode}`}` +
         `${init.detail ? `: ${init.detail}` : ''}${init.requestId === undefined ? '' : `; request id ${init.requestId}`}); ` +
         `${init.events} events dropped` +
@@ -121,6 +125,7 @@ export class DeliveryError extends CloudWatchShipperError {
     this.name = 'DeliveryError';
     this.awsErrorName = init.awsErrorName;
     this.kind = init.kind;
+    this.operation = init.operation;
     this.httpStatusCode = init.httpStatusCode;
     this.requestId = init.requestId;
     this.logGroupName = init.destination.logGroupName;

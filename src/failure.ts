@@ -27,6 +27,8 @@ export type FailureKind = 'aws' | 'http' | 'network' | 'timeout' | 'credentials'
 
 export interface FailureDescription {
   readonly kind: FailureKind;
+  /** The call that failed, when it was not PutLogEvents itself (a creation on the way to it). */
+  readonly operation?: CreationOperation;
   /** The AWS error name (`ThrottlingException`, …), when the endpoint answered with one. */
   readonly awsErrorName?: string;
   readonly httpStatusCode?: number;
@@ -108,10 +110,37 @@ interface ErrorLike {
   };
 }
 
+/** The calls made on the way to a PutLogEvents, to create what it needs. */
+export type CreationOperation = 'CreateLogStream' | 'CreateLogGroup' | 'PutRetentionPolicy';
+
+const FAILED_OPERATION: unique symbol = Symbol.for('cloudwatch-shipper.failedOperation');
+
+/**
+ * Marks `error` as thrown by `operation`, so that its report names the call (and the IAM action) that
+ * failed rather than the PutLogEvents it was made for. Returns the error.
+ */
+export function markOperation(error: unknown, operation: CreationOperation): unknown {
+  if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
+    Object.defineProperty(error, FAILED_OPERATION, { value: operation, configurable: true });
+  }
+  return error;
+}
+
 /** What a report may say about `error`, whatever was thrown. Pure; never throws. */
 export function describeFailure(error: unknown): FailureDescription {
   try {
-    return describe(error);
+    const description = describe(error);
+    const operation = (error as { [FAILED_OPERATION]?: CreationOperation } | null)?.[FAILED_OPERATION];
+    if (operation === undefined) return description;
+    const denied = description.awsErrorName === 'AccessDeniedException';
+    return {
+      ...description,
+      operation,
+      detail: denied
+        ? `the credentials may not call ${operation}: allow \`logs:${operation}\` in the role's policy` +
+          (operation === 'PutRetentionPolicy' ? '' : ', or create the group and stream beforehand')
+        : description.detail,
+    };
   } catch {
     // A getter that throws, a revoked proxy: nothing about it can be read safely.
     return { kind: 'unknown', detail: 'an unexpected error was thrown' };

@@ -58,7 +58,7 @@ export class Reporter {
   deliveryFailed(destination: Destination, reason: FailureReason, error: unknown, events: number): void {
     const description = describeFailure(error);
     const awsErrorName = reportedName(description);
-    const key = `${reason}\u0000${description.kind}\u0000${awsErrorName}\u0000${destination.logGroupName}\u0000${destination.logStreamName}`;
+    const key = `${reason}\u0000${description.kind}\u0000${description.operation ?? ''}\u0000${awsErrorName}\u0000${destination.logGroupName}\u0000${destination.logStreamName}`;
     const now = this.#now();
     const previous = this.#errorReports.get(key);
     if (previous && now - previous.at < ERROR_REPORT_INTERVAL_MS) {
@@ -159,6 +159,7 @@ export class Reporter {
       ...rest,
       awsErrorName: reportedName(description),
       kind: description.kind,
+      operation: description.operation,
       httpStatusCode: description.httpStatusCode,
       requestId: description.requestId,
       detail: description.detail,

@@ -169,13 +169,13 @@ describe('log() and logMany() under hostile input', () => {
             expect(stats.logged).toBe(inputs.length * 2);
             expect(stats.logged).toBe(stats.sent + stats.buffered + stats.inFlight + dropped);
             expect(stats.buffered + stats.inFlight).toBe(0);
-            // Warned about exactly when an event had an invalid destination, with the one fixed text.
+            // Warned about exactly when an event had an invalid destination, naming it, never a body.
             const warned = warnings.slice(warningsBefore);
             expect(warned.length > 0).toBe(stats.dropped.invalidDestination > 0);
             for (const warning of warned) {
               expect(warning.code).toBe('CWS_INVALID_DESTINATION');
-              expect(warning.message).toBe(
-                'cloudwatch-shipper: events for an invalid log group or stream name are dropped (reason invalidDestination)',
+              expect(warning.message).toMatch(
+                /^cloudwatch-shipper: events for log group .+ \/ stream .+ are dropped \(reason invalidDestination\): not a valid name$/s,
               );
             }
             for (const call of cwl.commandCalls(PutLogEventsCommand)) {
