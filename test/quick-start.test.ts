@@ -14,6 +14,7 @@ import { DeliveryError } from '../src/errors.js';
 import { LogShipper } from '../src/shipper.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
+import { captureWarnings } from './support/warnings.js';
 
 // README's quick start is examples/quick-start.mjs, word for word; this runs it as written
 // against a fresh local endpoint (no log group yet, as on a new account). The SDK's own
@@ -80,6 +81,7 @@ describe('createLogGroup on by default', () => {
     });
     const errors: DeliveryError[] = [];
     shipper.on('error', (error) => errors.push(error));
+    const { warnings, restore } = captureWarnings();
     try {
       // Act
       shipper.log('server started');
@@ -90,8 +92,14 @@ describe('createLogGroup on by default', () => {
       expect(errors[0]).toBeInstanceOf(DeliveryError);
       expect(errors[0]?.awsErrorName).toBe('AccessDeniedException');
       expect(errors[0]?.message).toContain('logs:CreateLogGroup');
+      expect(errors[0]?.message).not.toContain('123456789012');
+      expect(errors[0]?.operation).toBe('CreateLogGroup');
       expect(shipper.stats().dropped.rejected).toBe(1);
+      // The settings warning says the same once, with what to do.
+      expect(warnings.map((w) => w.code)).toEqual(['CWS_LOG_GROUP_SETTINGS']);
+      expect(warnings[0]?.message).toContain('logs:CreateLogGroup');
     } finally {
+      restore();
       cwlMock.restore();
     }
   });

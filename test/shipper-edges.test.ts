@@ -4,20 +4,17 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { LogShipper } from '../src/shipper.js';
 import { cwl, expectBalanced, makeShipper, sentMessages, shippers, T0 } from './support/shipper.js';
+import { type CapturedWarning, captureWarnings } from './support/warnings.js';
 
-/** Records process warnings while `run` runs (and the turns after it). */
-async function warningsDuring(run: () => Promise<void> | void): Promise<Error[]> {
-  const warnings: Error[] = [];
-  const onWarning = (warning: Error): void => {
-    warnings.push(warning);
-  };
-  process.on('warning', onWarning);
+/** The process warnings given while `run` runs (and the turns after it), kept instead of printed. */
+async function warningsDuring(run: () => Promise<void> | void): Promise<CapturedWarning[]> {
+  const { warnings, restore } = captureWarnings();
   try {
     await run();
     await vi.advanceTimersByTimeAsync(0);
     await new Promise((resolve) => process.nextTick(resolve));
   } finally {
-    process.off('warning', onWarning);
+    restore();
   }
   return warnings;
 }
@@ -80,7 +77,7 @@ describe('LogShipper — waits', () => {
       expect(results.every((r) => r.complete === false)).toBe(true);
     });
     // Assess
-    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(warnings.filter((w) => w.inspected.includes('MaxListenersExceededWarning'))).toEqual([]);
   });
 });
 
@@ -104,7 +101,7 @@ describe('LogShipper — internal faults', () => {
     // Assess
     const stats = expectBalanced(shipper);
     expect(stats.dropped).toMatchObject({ internal: 2, empty: 0 });
-    expect(warnings.map((w) => (w as { code?: string }).code)).toEqual(['CWS_INTERNAL_ERROR']);
+    expect(warnings.map((w) => w.code)).toEqual(['CWS_INTERNAL_ERROR']);
     expect(warnings[0]?.message).not.toContain('lost');
     broken = false;
   });

@@ -13,7 +13,6 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, DeliveryError } from '../src/errors.js';
 import { MAX_EVENT_AGE_MS } from '../src/limits.js';
 import { LogShipper } from '../src/shipper.js';
-
 import {
   cwl,
   expectBalanced,
@@ -25,6 +24,7 @@ import {
   throttled,
   unavailable,
 } from './support/shipper.js';
+import { type CapturedWarning, captureWarnings } from './support/warnings.js';
 
 describe('LogShipper — sending', () => {
   it('sends what was logged, in order, with no sequence token', async () => {
@@ -689,11 +689,9 @@ describe('LogShipper — buffer bounds', () => {
 });
 
 describe('LogShipper — listeners that throw', () => {
-  function watchWarnings(): { warnings: Error[]; stop: () => void } {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    return { warnings, stop: () => process.off('warning', onWarning) };
+  function watchWarnings(): { warnings: CapturedWarning[]; stop: () => void } {
+    const { warnings, restore } = captureWarnings();
+    return { warnings, stop: restore };
   }
 
   it('counts a batch sent once, not failed or resent, when a batch listener throws', async () => {
@@ -711,7 +709,7 @@ describe('LogShipper — listeners that throw', () => {
     expect(putInputs()).toHaveLength(1);
     expect(expectBalanced(shipper)).toMatchObject({ sent: 1, inFlight: 0, retries: 0 });
     expect(errors).toEqual([]);
-    expect(watch.warnings.map((w) => (w as { code?: string }).code)).toEqual(['CWS_LISTENER_THREW']);
+    expect(watch.warnings.map((w) => w.code)).toEqual(['CWS_LISTENER_THREW']);
     expect(watch.warnings[0]?.message).toMatch(
       /'batch' listener of LogShipper threw \(Error: listener bug\)/,
     );
@@ -772,19 +770,18 @@ describe('LogShipper — input', () => {
 
   it('drops events for an invalid destination with a reason instead of throwing', async () => {
     const shipper = makeShipper();
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.message);
-    process.on('warning', onWarning);
+    const captured = captureWarnings();
     try {
       expect(() => shipper.log('x', { logStreamName: 'bad:name' })).not.toThrow();
       shipper.log('x', { logStreamName: 'bad:name' });
       shipper.log('x', { logGroupName: 'bad group name' });
-      await new Promise((r) => process.nextTick(r)); // warnings are emitted on the next tick
     } finally {
-      process.off('warning', onWarning);
+      captured.restore();
     }
     expect(expectBalanced(shipper).dropped.invalidDestination).toBe(3);
-    expect(warnings.filter((w) => w.includes('invalidDestination'))).toHaveLength(2);
+    expect(
+      captured.warnings.map((w) => w.message).filter((w) => w.includes('invalidDestination')),
+    ).toHaveLength(2);
   });
 
   it('logMany logs each event', async () => {

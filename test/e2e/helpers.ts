@@ -4,7 +4,7 @@
  */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { LogShipperOptions } from '../../src/options.js';
 import { LogShipper } from '../../src/shipper.js';
 import type { ShipperStats } from '../../src/stats.js';
@@ -127,16 +127,23 @@ export function expectBytesAgree(stats: ShipperStats, local: LocalStats): void {
 
 /**
  * Records process warnings (a `DeliveryError` with no `error` listener becomes one, and so does
- * a listener leak) until `stop()`, which waits a turn for warnings emitted on the next tick.
+ * a listener leak) until `stop()`, which waits a turn for warnings emitted on the next tick. They are
+ * kept for the test to assert, not printed on the test run's standard error.
  */
 export function watchWarnings(): { stop: () => Promise<Error[]> } {
   const warnings: Error[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning);
-  process.on('warning', onWarning);
+  const spy = vi.spyOn(process, 'emitWarning').mockImplementation((...args: unknown[]) => {
+    const [warning, options, code] = args;
+    const error = warning instanceof Error ? warning : new Error(String(warning));
+    const given =
+      typeof options === 'object' && options !== null ? (options as { code?: unknown }).code : code;
+    if (typeof given === 'string') Object.assign(error, { code: given });
+    warnings.push(error);
+  });
   return {
     stop: async () => {
       await nextTurn();
-      process.off('warning', onWarning);
+      spy.mockRestore();
       return warnings;
     },
   };
