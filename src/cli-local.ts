@@ -1,5 +1,5 @@
-import { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs, UsageError } from './cli-options.js';
-import { ConfigError } from './errors.js';
+import { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs } from './cli-options.js';
+import { ConfigError, UsageError } from './errors.js';
 import { startLocalCloudWatchLogs } from './testing/server.js';
 import type { Faults } from './testing/types.js';
 import { noop } from './timing.js';

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { describeValue } from './errors.js';
+import { describeValue, UsageError } from './errors.js';
 import { RETENTION_DAYS } from './limits.js';
 import type { LogShipperOptions } from './options.js';
 
@@ -11,14 +11,6 @@ export interface CliOptions {
   readonly json: boolean;
   /** On SIGINT or SIGTERM, how long to keep sending before exiting (the shipper's `exitTimeoutMs`). */
   readonly closeTimeoutMs: number;
-}
-
-/** A bad command line: the message says what is wrong; the usage follows it. @internal */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 export const USAGE = `Usage: cloudwatch-shipper --log-group-name <name> --log-stream-name <name> [options]

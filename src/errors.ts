@@ -191,3 +191,11 @@ export class EmfError extends CloudWatchShipperError {
     this.field = field;
   }
 }
+
+/** A bad command line: the message says what is wrong; the usage follows it. @internal */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -10,7 +10,8 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCAL_USAGE, parseLocalArgs, UsageError } from '../src/cli-options.js';
+import { LOCAL_USAGE, parseLocalArgs } from '../src/cli-options.js';
+import { UsageError } from '../src/errors.js';
 import { startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { type ChildResult, root, run } from './support/child.js';
 

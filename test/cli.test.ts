@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseCliArgs, USAGE, UsageError } from '../src/cli-options.js';
+import { parseCliArgs, USAGE } from '../src/cli-options.js';
+import { UsageError } from '../src/errors.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { endpointEnv, root, run } from './support/child.js';
 
