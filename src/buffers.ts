@@ -35,6 +35,8 @@ export interface BufferLimits {
 }
 
 export interface BufferHooks {
+  /** `stream` holds a full request now: it is sent at once, without waiting for the interval. */
+  full(stream: Stream): void;
   /** Events of `stream` left its buffer by the overflow policy (the ledger knows already). */
   evicted(stream: Stream): void;
   /** A group or stream name was refused: reported once per name by the caller. */
@@ -99,6 +101,8 @@ export class Buffers implements BufferStore {
   #runStreams: (Stream | undefined)[] = [];
   #runEnds: number[] = [];
   #runHead = 0;
+  /** The stream of the newest run; its end is open (that stream's events so far). */
+  #lastRunStream: Stream | undefined;
 
   // Streams in the order they were first used in a sweep period, for forgetting idle ones.
   #period = 0;
@@ -106,6 +110,9 @@ export class Buffers implements BufferStore {
   #usedPeriods: number[] = [];
   #usedHead = 0;
   readonly #idlePeriods: number;
+  // Read on every log(): kept as fields of their own rather than looked up in the limits.
+  readonly #maxBatchEvents: number;
+  readonly #maxBatchBytes: number;
 
   constructor(limits: BufferLimits, ledger: Ledger<Stream>, hooks: BufferHooks) {
     this.#limits = limits;
@@ -114,6 +121,8 @@ export class Buffers implements BufferStore {
     this.#highWaterEvents = Math.ceil(limits.maxBufferedEvents * limits.highWaterMark);
     this.#highWaterBytes = Math.ceil(limits.maxBufferedBytes * limits.highWaterMark);
     this.#idlePeriods = Math.max(2, Math.ceil(STREAM_IDLE_MS / limits.flushIntervalMs));
+    this.#maxBatchEvents = limits.maxBatchEvents;
+    this.#maxBatchBytes = limits.maxBatchBytes;
   }
 
   get size(): number {
@@ -151,6 +160,7 @@ export class Buffers implements BufferStore {
     }
     this.#push(stream, { timestamp, message, bytes, kind: 'event' });
     this.#ledger.buffered(1);
+    this.#checkFull(stream);
     return true;
   }
 
@@ -163,6 +173,7 @@ export class Buffers implements BufferStore {
     }
     for (const event of events) this.#push(stream, event);
     this.#ledger.buffered(totalWeight(events), shape);
+    this.#checkFull(stream);
     return true;
   }
 
@@ -174,7 +185,8 @@ export class Buffers implements BufferStore {
   }
 
   take(stream: Stream): LogEvent[] {
-    const prefix = stream.buffer.takePrefix(this.#limits.maxBatchEvents, this.#limits.maxBatchBytes);
+    const prefix = stream.buffer.takePrefix(this.#maxBatchEvents, this.#maxBatchBytes);
+    this.#markUsed(stream);
     this.#removed(stream, prefix);
     this.#ledger.taken(totalWeight(prefix));
     this.#pruneRuns();
@@ -182,8 +194,12 @@ export class Buffers implements BufferStore {
   }
 
   hasFullBatch(stream: Stream): boolean {
-    const { heldEvents, heldBytes } = stream.buffer;
-    return isFullBatch(heldEvents, heldBytes, this.#limits.maxBatchEvents, this.#limits.maxBatchBytes);
+    const buffer = stream.buffer;
+    return isFullBatch(buffer.heldEvents, buffer.heldBytes, this.#maxBatchEvents, this.#maxBatchBytes);
+  }
+
+  #checkFull(stream: Stream): void {
+    if (this.hasFullBatch(stream)) this.#hooks.full(stream);
   }
 
   dropAll(): Stream[] {
@@ -196,6 +212,7 @@ export class Buffers implements BufferStore {
     this.#runStreams = [];
     this.#runEnds = [];
     this.#runHead = 0;
+    this.#lastRunStream = undefined;
     return emptied;
   }
 
@@ -268,20 +285,34 @@ export class Buffers implements BufferStore {
   #push(stream: Stream, event: LogEvent): void {
     const buffer = stream.buffer;
     buffer.push(event);
-    if (buffer.heldEvents === 1) this.#withEvents.add(stream);
+    this.#heldEvents++;
+    this.#heldBytes += event.bytes;
+    if (buffer.heldEvents === 1) {
+      this.#withEvents.add(stream);
+      this.#markUsed(stream);
+    }
+    // The last run's end is its stream's count of events, read when needed: a run of one stream
+    // costs nothing per event.
+    if (this.#lastRunStream !== stream) this.#startRun(stream);
+  }
+
+  #startRun(stream: Stream): void {
+    const last = this.#lastRunStream;
+    if (last !== undefined && this.#runStreams.length > this.#runHead) {
+      this.#runEnds[this.#runStreams.length - 1] = last.buffer.enqueued;
+    }
+    this.#runStreams.push(stream);
+    this.#runEnds.push(Number.POSITIVE_INFINITY);
+    this.#lastRunStream = stream;
+  }
+
+  /** A stream was used in this sweep period: buffered to, or sent from. */
+  #markUsed(stream: Stream): void {
     stream.usedInPeriod = this.#period;
     if (!stream.queuedForSweep) {
       stream.queuedForSweep = true;
       this.#used.push(stream);
       this.#usedPeriods.push(this.#period);
-    }
-    this.#heldEvents++;
-    this.#heldBytes += event.bytes;
-    const last = this.#runStreams.length - 1;
-    if (last >= this.#runHead && this.#runStreams[last] === stream) this.#runEnds[last] = buffer.enqueued;
-    else {
-      this.#runStreams.push(stream);
-      this.#runEnds.push(buffer.enqueued);
     }
   }
 
@@ -334,7 +365,8 @@ export class Buffers implements BufferStore {
     const streams = this.#runStreams;
     while (this.#runHead < streams.length) {
       const stream = streams[this.#runHead] as Stream;
-      if (stream.buffer.taken < (this.#runEnds[this.#runHead] as number)) break;
+      const end = Math.min(this.#runEnds[this.#runHead] as number, stream.buffer.enqueued);
+      if (stream.buffer.taken < end) break;
       streams[this.#runHead] = undefined;
       this.#runHead++;
     }
@@ -342,6 +374,7 @@ export class Buffers implements BufferStore {
       streams.length = 0;
       this.#runEnds.length = 0;
       this.#runHead = 0;
+      this.#lastRunStream = undefined;
     } else if (this.#runHead > 1024 && this.#runHead * 2 > streams.length) {
       this.#runStreams = streams.slice(this.#runHead);
       this.#runEnds = this.#runEnds.slice(this.#runHead);

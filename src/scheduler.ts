@@ -69,12 +69,10 @@ export class Scheduler {
     return this.#tasks;
   }
 
-  /** An event was buffered for `stream`: a full batch is sent at once. */
+  /** `stream` holds a full batch: it is sent at once. */
   held(stream: Stream): void {
-    if (this.#buffers.hasFullBatch(stream)) {
-      this.#enqueue(stream);
-      this.schedulePump();
-    }
+    this.#enqueue(stream);
+    this.schedulePump();
   }
 
   /** Events of `stream` left its buffer otherwise than by a take (overflow): flushes may be done. */

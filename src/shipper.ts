@@ -88,6 +88,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     );
     this.#intake = new Intake(resolved.now);
     this.#buffers = new Buffers(resolved, this.#ledger, {
+      full: (stream) => this.scheduler.held(stream),
       evicted: (stream) => this.scheduler.progressed(stream),
       invalidDestination: (group, stream) => refused(group, stream),
       drain: () =>
@@ -253,7 +254,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       return;
     }
     if (bytes <= this.#maxMessageBytes) {
-      if (this.#buffers.holdOne(stream, timestamp, message, bytes)) this.scheduler.held(stream);
+      this.#buffers.holdOne(stream, timestamp, message, bytes);
       return;
     }
     const { oversizedEvents, maxEventBytes } = this.#options;
@@ -271,9 +272,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       return;
     }
     const split = Array.isArray(made);
-    if (this.#buffers.holdMessage(stream, split ? made : [made], split ? 'split' : 'truncated')) {
-      this.scheduler.held(stream);
-    }
+    this.#buffers.holdMessage(stream, split ? made : [made], split ? 'split' : 'truncated');
   }
 
   #tick(): void {

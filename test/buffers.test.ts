@@ -22,6 +22,7 @@ function makeBuffers(limits: Partial<BufferLimits> = {}) {
   const invalid: unknown[] = [];
   const drain = vi.fn();
   const buffers = new Buffers({ ...LIMITS, ...limits }, ledger, {
+    full: () => {},
     evicted: (s) => evicted.push(s),
     invalidDestination: (g, s) => invalid.push([g, s]),
     drain,

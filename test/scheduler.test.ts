@@ -68,6 +68,7 @@ function setUp(
   };
   const ledger = new Ledger<Stream>();
   const buffers = new Buffers(limits, ledger, {
+    full: (s) => scheduler.held(s),
     evicted: () => {},
     invalidDestination: () => {},
     drain: () => {},
@@ -86,7 +87,7 @@ function setUp(
   const stream = (name: string) => buffers.stream('g', name) as Stream;
   const log = (s: Stream, message: string): void => {
     ledger.logged();
-    if (buffers.holdOne(s, T0, message, Buffer.byteLength(message))) scheduler.held(s);
+    buffers.holdOne(s, T0, message, Buffer.byteLength(message));
   };
   return { buffers, ledger, sender, scheduler, markers, stream, log };
 }
