@@ -62,7 +62,9 @@ export function nearestName(name: string, known: readonly string[]): string | un
   return best;
 }
 
+/** Levenshtein distance; past 64 characters, no name is a typo of another (and the cost stays small). */
 export function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { ConfigError } from './errors.js';
 import { LOG_GROUP_NAME_PATTERN, LOG_STREAM_NAME_PATTERN } from './limits.js';
+import { editDistance } from './option-checks.js';
 
 /** Where the fixed tokens come from. Tests inject each of them. */
 export interface TemplateSources {
@@ -278,25 +279,6 @@ function suggest(token: string): string {
   return plausible
     ? `; did you mean \`{${best}}\`?`
     : `; known: ${KNOWN_TOKENS.map((t) => `{${t}}`).join(', ')}`;
-}
-
-/** Levenshtein distance, for a suggestion among a handful of short tokens. */
-function editDistance(a: string, b: string): number {
-  if (a.length > 64) return Number.POSITIVE_INFINITY;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }
 
 function build(

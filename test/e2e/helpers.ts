@@ -16,6 +16,7 @@ import {
   type StoredEvent,
   startLocalCloudWatchLogs,
 } from '../../src/testing/index.js';
+import { expectBalanced, sumDropped } from '../support/balance.js';
 
 export const GROUP = '/e2e/app';
 
@@ -90,17 +91,6 @@ export function shipperFor(cwl: LocalCloudWatchLogs, options: Partial<LogShipper
     await shipper.close({ timeoutMs: 1_000 });
   });
   return shipper;
-}
-
-export function sumDropped(stats: ShipperStats): number {
-  return Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-}
-
-/** The accounting invariant: `logged == sent + buffered + inFlight + sum(dropped)`. */
-export function expectBalanced(shipper: LogShipper): ShipperStats {
-  const stats = shipper.stats();
-  expect(stats.logged).toBe(stats.sent + stats.buffered + stats.inFlight + sumDropped(stats));
-  return stats;
 }
 
 /**
@@ -193,3 +183,5 @@ export function byTimeThenSeq(
 export function withoutIngestionTime(events: StoredEvent[]): { timestamp: number; message: string }[] {
   return events.map(({ timestamp, message }) => ({ timestamp, message }));
 }
+
+export { expectBalanced, sumDropped };

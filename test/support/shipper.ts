@@ -8,24 +8,13 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { LogShipperOptions } from '../../src/options.js';
 import { LogShipper } from '../../src/shipper.js';
-import type { ShipperStats } from '../../src/stats.js';
+import { expectBalanced, sumDropped } from './balance.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 export const cwl = mockClient(CloudWatchLogsClient);
-
-export function sumDropped(stats: ShipperStats): number {
-  return Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-}
-
-/** The accounting invariant, asserted wherever a test looks at the counters. */
-export function expectBalanced(shipper: LogShipper): ShipperStats {
-  const stats = shipper.stats();
-  expect(stats.logged).toBe(stats.sent + stats.buffered + stats.inFlight + sumDropped(stats));
-  return stats;
-}
 
 export const shippers: LogShipper[] = [];
 export function makeShipper(options: Partial<LogShipperOptions> = {}): LogShipper {
@@ -74,3 +63,5 @@ afterEach(async () => {
   }
   vi.useRealTimers();
 });
+
+export { expectBalanced, sumDropped };
