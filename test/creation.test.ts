@@ -112,14 +112,12 @@ describe('Creation — a group created complete', () => {
     // Prepare
     cwl.on(PutLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'x', $metadata: {} }));
     cwl.on(CreateLogStreamCommand).rejects(new ResourceNotFoundException({ message: 'x', $metadata: {} }));
-    cwl
-      .on(CreateLogGroupCommand)
-      .rejects(
-        new AccessDeniedException({
-          message: 'not authorized to perform: logs:CreateLogGroup',
-          $metadata: {},
-        }),
-      );
+    cwl.on(CreateLogGroupCommand).rejects(
+      new AccessDeniedException({
+        message: 'not authorized to perform: logs:CreateLogGroup',
+        $metadata: {},
+      }),
+    );
     const shipper = makeShipper();
     const errors: DeliveryError[] = [];
     shipper.on('error', (error) => errors.push(error));
