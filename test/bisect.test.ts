@@ -7,12 +7,13 @@ import {
   type PutLogEventsCommandInput,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { bisectionBudget, bySize, halves, isBisectable, tooLargeLimit } from '../src/bisect.js';
 import type { DeliveryError } from '../src/errors.js';
 import type { LogEvent } from '../src/event.js';
 import { EVENT_LIMIT_WARNING_CODE, EventLimit } from '../src/event-limit.js';
-import { cwl, expectBalanced, makeShipper, sentMessages, throttled } from './support/shipper.js';
+import { cwl, expectBalanced, makeShipper, sentMessages, shippers, throttled } from './support/shipper.js';
 import { captureWarnings } from './support/warnings.js';
 
 const invalid = (message: string) =>
@@ -206,6 +207,52 @@ describe('Sender — bisection of a refused request', () => {
     // Assess
     const stats = expectBalanced(shipper);
     expect(stats).toMatchObject({ sent: 9, retries: 1, dropped: expect.objectContaining({ rejected: 1 }) });
+  });
+});
+
+describe('Sender — bisection, as a property', () => {
+  it('drops every refused event and sends the rest in order, within the budget; one or two cost at most 2·⌈log₂ n⌉ each', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 1, max: 300 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.nat({ max: n - 1 }), { maxLength: 6 }))),
+        async ([n, badIndices]) => {
+          // Prepare: a fresh shipper and mock per run.
+          cwl.reset();
+          const bad = new Set(badIndices.map((i) => `e${i}`));
+          refuseRequestsWith((message) => bad.has(message));
+          const shipper = makeShipper({ dropMarkers: false });
+          shipper.on('error', () => {});
+          const logged = Array.from({ length: n }, (_, i) => `e${i}`);
+          // Act
+          for (const message of logged) shipper.log(message);
+          await shipper.flush();
+          // Assess
+          const stats = expectBalanced(shipper);
+          const stored = cwl
+            .commandCalls(PutLogEventsCommand)
+            .map((call) => (call.args[0].input.logEvents ?? []).map((e) => e.message as string))
+            .filter((messages) => !messages.some((m) => bad.has(m)))
+            .flat();
+          expect(stored.some((m) => bad.has(m))).toBe(false);
+          // In order, and nothing twice.
+          expect(stored).toEqual(logged.filter((m) => stored.includes(m)));
+          expect(stats.sent).toBe(stored.length);
+          expect(stats.dropped.rejected).toBe(n - stored.length);
+          const extra = putCalls() - 1;
+          if (bad.size === 0) expect(extra).toBe(0);
+          else expect(extra).toBeLessThanOrEqual(bisectionBudget(n));
+          if (bad.size <= 2) {
+            expect(stored).toHaveLength(n - bad.size);
+            expect(extra).toBeLessThanOrEqual(bad.size * 2 * Math.ceil(Math.log2(Math.max(n, 2))));
+          }
+          await shipper.close();
+          shippers.splice(shippers.indexOf(shipper), 1);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
