@@ -69,20 +69,44 @@ export function bisectionBudget(events: number): number {
   return REFUSED_EVENTS_BUDGET * 2 * Math.ceil(Math.log2(Math.max(events, 2)));
 }
 
-/** The two halves of a refused request, in order (the first is the longer when `events` is odd). */
-export function halves(events: readonly LogEvent[]): [LogEvent[], LogEvent[]] {
+/**
+ * The two halves of a refused request, in order, cut at the message boundary nearest the middle (the
+ * first half the longer when there is a tie): the pieces of a split message stay together, so that
+ * a message is stored whole or refused whole, never in part. `undefined` when `events` are one message.
+ */
+export function halves(events: readonly LogEvent[]): [LogEvent[], LogEvent[]] | undefined {
   const middle = Math.ceil(events.length / 2);
-  return [events.slice(0, middle), events.slice(middle)];
+  for (let offset = 0; offset < events.length; offset++) {
+    for (const at of [middle + offset, middle - offset]) {
+      if (at > 0 && at < events.length && (events[at] as LogEvent).kind !== 'piece') {
+        return [events.slice(0, at), events.slice(at)];
+      }
+    }
+  }
+  return undefined;
 }
 
-/** Splits `events` into those within `maxEventBytes` and those over it, each in order. */
+/**
+ * Splits `events` into the messages within `maxEventBytes` and those with an event over it, each in
+ * order; a message of several pieces goes whole to one side or the other.
+ */
 export function bySize(
   events: readonly LogEvent[],
   maxEventBytes: number,
 ): { within: LogEvent[]; over: LogEvent[] } {
   const within: LogEvent[] = [];
   const over: LogEvent[] = [];
-  for (const event of events) (eventSize(event.bytes) > maxEventBytes ? over : within).push(event);
+  let start = 0;
+  while (start < events.length) {
+    let end = start + 1;
+    while (end < events.length && (events[end] as LogEvent).kind === 'piece') end++;
+    let tooLarge = false;
+    for (let i = start; i < end; i++)
+      if (eventSize((events[i] as LogEvent).bytes) > maxEventBytes) tooLarge = true;
+    const side = tooLarge ? over : within;
+    for (let i = start; i < end; i++) side.push(events[i] as LogEvent);
+    start = end;
+  }
   return { within, over };
 }
 

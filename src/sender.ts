@@ -271,12 +271,16 @@ export class Sender implements SenderPort {
         if (bisection.take(1)) await this.send(stream, fitting, bisection);
         else refuse(fitting);
       }
-    } else if (events.length === 1 || !bisection.take(2)) {
-      refuse(events);
     } else {
-      const [first, second] = halves(events);
-      await this.send(stream, first, bisection);
-      await this.send(stream, second, bisection);
+      // One message (an event, or the pieces of one) is refused on its own; so is what is left
+      // once the budget is spent.
+      const split = halves(events);
+      if (split === undefined || !bisection.take(2)) {
+        refuse(events);
+      } else {
+        await this.send(stream, split[0], bisection);
+        await this.send(stream, split[1], bisection);
+      }
     }
     if (within === undefined && bisection.refused.length > 0) {
       this.hooks.failed(stream, 'rejected', bisection.error, bisection.refused);

@@ -64,13 +64,35 @@ describe('bisect — the pure parts', () => {
     // Prepare
     const events = ['a', 'bb', 'c', 'dd', 'e'].map((m) => event(m));
     // Act
-    const [first, second] = halves(events);
+    const [first, second] = halves(events) ?? [[], []];
     const { within, over } = bySize(events, 27);
     // Assess
     expect(first.map((e) => e.message)).toEqual(['a', 'bb', 'c']);
     expect(second.map((e) => e.message)).toEqual(['dd', 'e']);
     expect(within.map((e) => e.message)).toEqual(['a', 'c', 'e']);
     expect(over.map((e) => e.message)).toEqual(['bb', 'dd']);
+  });
+
+  it('never cuts between the pieces of a split message, in halves or by size', () => {
+    // Prepare: a, then a message of three pieces (m1 m2 m3), then b; a batch that starts with the
+    // later pieces of a message carried over from the one before (p2 p3).
+    const events = [event('a'), event('m1'), event('m2', 'piece'), event('m3', 'piece'), event('b')];
+    const carried = [event('p2', 'piece'), event('p3', 'piece'), event('c'), event('d')];
+    const oneMessage = [event('m1'), event('m2', 'piece'), event('m3', 'piece')];
+    // Act
+    const split = halves(events);
+    const carriedSplit = halves(carried);
+    const { within, over } = bySize([event('a'), event('m1'), event('mm2', 'piece'), event('b')], 27);
+    // Assess
+    expect(split?.map((half) => half.map((e) => e.message))).toEqual([['a', 'm1', 'm2', 'm3'], ['b']]);
+    expect(carriedSplit?.map((half) => half.map((e) => e.message))).toEqual([
+      ['p2', 'p3'],
+      ['c', 'd'],
+    ]);
+    expect(halves(oneMessage)).toBeUndefined();
+    expect(halves([event('a')])).toBeUndefined();
+    expect(within.map((e) => e.message)).toEqual(['a', 'b']);
+    expect(over.map((e) => e.message)).toEqual(['m1', 'mm2']);
   });
 
   it('allows two refused events’ worth of extra requests: 4·⌈log₂ n⌉', () => {
@@ -207,6 +229,37 @@ describe('Sender — bisection of a refused request', () => {
     // Assess
     const stats = expectBalanced(shipper);
     expect(stats).toMatchObject({ sent: 9, retries: 1, dropped: expect.objectContaining({ rejected: 1 }) });
+  });
+});
+
+describe('Sender — bisection keeps a split message whole', () => {
+  it('refuses a split message whole when one of its pieces is refused, and sends the rest', async () => {
+    // Prepare: 9 small events, a message split in two pieces across the middle of the batch (the
+    // second piece holds what the service refuses), 9 small events.
+    const shipper = makeShipper({ maxEventBytes: 2048, oversizedEvents: 'split', dropMarkers: false });
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (error) => errors.push(error));
+    refuseRequestsWith((message) => message.includes('REFUSED'));
+    // Act
+    for (let i = 0; i < 9; i++) shipper.log(`a${i}`);
+    shipper.log(`${'s'.repeat(3000)} REFUSED`);
+    for (let i = 0; i < 9; i++) shipper.log(`b${i}`);
+    await shipper.flush();
+    // Assess: neither piece stored; every neighbour stored, in order.
+    const stored = cwl
+      .commandCalls(PutLogEventsCommand)
+      .map((call) => (call.args[0].input.logEvents ?? []).map((e) => e.message as string))
+      .filter((messages) => !messages.some((m) => m.includes('REFUSED')))
+      .flat();
+    expect(stored).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `a${i}`),
+      ...Array.from({ length: 9 }, (_, i) => `b${i}`),
+    ]);
+    expect(expectBalanced(shipper)).toMatchObject({
+      sent: 18,
+      dropped: expect.objectContaining({ rejected: 1 }),
+    });
+    expect(errors).toHaveLength(1);
   });
 });
 
