@@ -8,6 +8,7 @@ import {
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import type { Batch } from './batcher.js';
+import { Bisection, bySize, halves, isBisectable, tooLargeLimit } from './bisect.js';
 import { AdaptiveLimit } from './concurrency.js';
 import type { Creation } from './creation.js';
 import type { Stream } from './destination.js';
@@ -32,6 +33,8 @@ export interface SenderHooks {
   entityRejected(warning: string): void;
   /** A request slot came free, or the limit on requests in flight rose: more may be scheduled. */
   capacityFreed(): void;
+  /** The service refused an event as larger than `maxEventBytes` (message UTF-8 bytes + 26). */
+  eventTooLarge(maxEventBytes: number): void;
 }
 
 /**
@@ -145,7 +148,8 @@ export class Sender implements SenderPort {
       });
   }
 
-  private async send(stream: Stream, batch: LogEvent[]): Promise<void> {
+  /** `bisection`: the bisection of a refused batch that this part of it belongs to (see `bisect.ts`). */
+  private async send(stream: Stream, batch: LogEvent[], bisection?: Bisection): Promise<void> {
     const { now } = this.options;
     const startedAt = now();
     let events = batch;
@@ -230,8 +234,56 @@ export class Sender implements SenderPort {
       }
       const reason = error instanceof StopRetrying ? error.reason : 'rejected';
       const cause = error instanceof StopRetrying ? error.error : error;
+      if (reason === 'rejected' && isBisectable(cause)) {
+        await this.bisect(stream, events, cause, bisection);
+        return;
+      }
       this.hooks.dropped(stream, events, reason);
       this.hooks.failed(stream, reason, cause, events);
+    }
+  }
+
+  /**
+   * A whole request was refused for what may be one event's fault: finds the events refused on
+   * their own by sending halves again, in order (so the pieces of a split message still arrive in
+   * order), each through the request slots and retry policy. A refusal that names the endpoint's
+   * event size limit singles out the events over it at once, without a request each. Those refused
+   * on their own are dropped as `rejected` and reported once, when the bisection ends.
+   */
+  private async bisect(
+    stream: Stream,
+    events: LogEvent[],
+    error: unknown,
+    within: Bisection | undefined,
+  ): Promise<void> {
+    const bisection = within ?? new Bisection(events.length);
+    const refuse = (refused: LogEvent[]): void => {
+      this.hooks.dropped(stream, refused, 'rejected');
+      bisection.refuse(refused, error);
+    };
+    const limit = tooLargeLimit(error);
+    if (limit !== undefined) this.hooks.eventTooLarge(limit);
+    const { within: fitting, over } =
+      limit === undefined ? { within: events, over: [] } : bySize(events, limit);
+    if (over.length > 0) {
+      refuse(over);
+      if (fitting.length > 0) {
+        if (bisection.take(1)) await this.send(stream, fitting, bisection);
+        else refuse(fitting);
+      }
+    } else {
+      // One message (an event, or the pieces of one) is refused on its own; so is what is left
+      // once the budget is spent.
+      const split = halves(events);
+      if (split === undefined || !bisection.take(2)) {
+        refuse(events);
+      } else {
+        await this.send(stream, split[0], bisection);
+        await this.send(stream, split[1], bisection);
+      }
+    }
+    if (within === undefined && bisection.refused.length > 0) {
+      this.hooks.failed(stream, 'rejected', bisection.error, bisection.refused);
     }
   }
 

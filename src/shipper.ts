@@ -5,6 +5,7 @@ import { Creation } from './creation.js';
 import type { Destination, Stream } from './destination.js';
 import { ENTITY_REJECTED_WARNING_CODE } from './entity.js';
 import { createEvent, totalWeight } from './event.js';
+import { EVENT_LIMIT_WARNING_CODE, EventLimit, eventLimitWarning } from './event-limit.js';
 import type { LogShipperEvents } from './events.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
 import { Intake } from './intake.js';
@@ -14,8 +15,7 @@ import { type LogShipperOptions, type ResolvedOptions, resolveOptions } from './
 import { Reporter } from './reporter.js';
 import { markCredentialFailures } from './retry.js';
 import { Router } from './router.js';
-import { maxMessageBytes } from './rules.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Sender } from './sender.js';
 import type { ShipperStats } from './stats.js';
 import { beforeDeadline, type Deadline, deadline, KeepAlive, type WaitBounds } from './timing.js';
@@ -61,7 +61,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   readonly #sender: Sender;
   /** A plain private field, not `#`: a test plants a fault in it. */
   private readonly scheduler: Scheduler;
-  readonly #maxMessageBytes: number;
+  /** The event size limit: `maxEventBytes`, lowered when the endpoint says it applies a lower one. */
+  readonly #eventLimit: EventLimit;
   readonly #timer: NodeJS.Timeout;
   readonly #keepAlive = new KeepAlive();
   readonly #exitHooks: ExitParticipant;
@@ -80,7 +81,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     // What the client's credential providers throw is marked, so that a provider that fails once is
     // retried whatever it threw (see `retry.ts`).
     markCredentialFailures(this.client);
-    this.#maxMessageBytes = maxMessageBytes(resolved.maxEventBytes);
+    const eventLimit = new EventLimit(resolved.maxEventBytes);
+    this.#eventLimit = eventLimit;
     this.#reporter = new Reporter(this, resolved.now);
     const markers = resolved.dropMarkers ? new Markers(resolved.now, resolved.flushIntervalMs) : undefined;
     this.#ledger = new Ledger<Stream>(
@@ -129,10 +131,33 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       retried: () => this.#ledger.retried(),
       entityRejected: (warning) => this.#reporter.warnOnce('entity', ENTITY_REJECTED_WARNING_CODE, warning),
       capacityFreed: () => this.scheduler.schedulePump(),
+      eventTooLarge: (maxEventBytes) => {
+        if (eventLimit.lower(maxEventBytes)) {
+          this.#reporter.warnOnce(
+            'eventLimit',
+            EVENT_LIMIT_WARNING_CODE,
+            eventLimitWarning(maxEventBytes, resolved.oversizedEvents),
+          );
+        }
+      },
     });
-    this.scheduler = new Scheduler(this.#buffers, this.#sender, this.#ledger, markers, resolved, () => {
-      if (!this.#closed) this.#buffers.checkDrain();
-    });
+    // The batcher reads the limit at each take, from the one EventLimit (a getter, not a copy).
+    const schedulerOptions: SchedulerOptions = {
+      ...resolved,
+      get maxEventBytes() {
+        return eventLimit.maxEventBytes;
+      },
+    };
+    this.scheduler = new Scheduler(
+      this.#buffers,
+      this.#sender,
+      this.#ledger,
+      markers,
+      schedulerOptions,
+      () => {
+        if (!this.#closed) this.#buffers.checkDrain();
+      },
+    );
     this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
     this.#timer.unref();
     this.#exitHooks = {
@@ -253,20 +278,21 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       ledger.droppedAtDoor('invalidDestination');
       return;
     }
-    if (bytes <= this.#maxMessageBytes) {
+    const limit = this.#eventLimit;
+    if (bytes <= limit.maxMessageBytes) {
       this.#buffers.holdOne(stream, timestamp, message, bytes);
       return;
     }
-    const { oversizedEvents, maxEventBytes } = this.#options;
+    const { oversizedEvents } = this.#options;
     // Decided before splitting: a message that could never fit the buffers is not copied into pieces.
     if (
       oversizedEvents === 'split' &&
-      !this.#buffers.couldHold(Math.ceil(bytes / this.#maxMessageBytes), bytes)
+      !this.#buffers.couldHold(Math.ceil(bytes / limit.maxMessageBytes), bytes)
     ) {
       ledger.droppedAtDoor('overflow', stream);
       return;
     }
-    const made = createEvent(message, timestamp, maxEventBytes, oversizedEvents, bytes);
+    const made = createEvent(message, timestamp, limit.maxEventBytes, oversizedEvents, bytes);
     if (made === undefined) {
       ledger.droppedAtDoor('oversized', stream);
       return;

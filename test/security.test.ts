@@ -19,8 +19,9 @@ afterEach(async () => {
 
 describe('secrets in reports', () => {
   it('keeps credentials and message bodies out of errors, warnings and stats', async () => {
-    // Prepare: the endpoint accepts smaller events than the shipper sends, so the batch is rejected.
-    cwl = await startLocalCloudWatchLogs({ maxEventBytes: 1_024 });
+    // Prepare: the endpoint accepts smaller events than the shipper sends, so the batch is rejected;
+    // its limit is below the 1,024-byte floor of a limit the shipper learns, so both batches are.
+    cwl = await startLocalCloudWatchLogs({ maxEventBytes: 1_000 });
     const client = new CloudWatchLogsClient({
       endpoint: cwl.endpoint,
       region: 'us-east-1',
