@@ -99,12 +99,21 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
     kept = sorted ? (events as LogEvent[]) : events.slice();
   } else {
     kept = events.slice(0, firstDrop);
+    // The pieces of a split message follow their first: a message is sent whole or dropped whole.
+    // (Its first piece is its largest, and they share a timestamp, so a piece is never dropped
+    // while its first piece is kept.)
+    let headDropped: DropReason | undefined;
     for (let i = firstDrop; i < events.length; i++) {
       const event = events[i] as LogEvent;
       const t = event.timestamp;
+      if (event.kind === 'piece' && headDropped !== undefined) {
+        dropped.push({ event, reason: headDropped });
+        continue;
+      }
       const outside = outsideWindow(t, window);
-      if (outside !== undefined) dropped.push({ event, reason: outside });
-      else if (event.bytes > maxBytes) dropped.push({ event, reason: 'oversized' });
+      const reason = outside ?? (event.bytes > maxBytes ? 'oversized' : undefined);
+      if (event.kind !== 'piece') headDropped = reason;
+      if (reason !== undefined) dropped.push({ event, reason });
       else {
         if (t < previous) sorted = false;
         previous = t;

@@ -129,6 +129,11 @@ export class Buffers implements BufferStore {
     return this.#size;
   }
 
+  /** Runs in the eviction queue: what its compaction keeps bounded. @internal */
+  get queuedRuns(): number {
+    return this.#runStreams.length - this.#runHead;
+  }
+
   get streamsWithEvents(): Iterable<Stream> {
     return this.#withEvents;
   }
@@ -304,6 +309,26 @@ export class Buffers implements BufferStore {
     this.#runStreams.push(stream);
     this.#runEnds.push(Number.POSITIVE_INFINITY);
     this.#lastRunStream = stream;
+    // Stale runs behind a live one at the head (a quiet stream waiting for its tick, one being
+    // retried) are not pruned from the front: past twice the events held, keep only the live ones.
+    // Each live run holds at least one event, so this costs O(1) per run, amortized.
+    if (this.#runStreams.length - this.#runHead > 2 * this.#heldEvents + 1024) this.#compactRuns();
+  }
+
+  #compactRuns(): void {
+    const streams: (Stream | undefined)[] = [];
+    const ends: number[] = [];
+    for (let i = this.#runHead; i < this.#runStreams.length; i++) {
+      const stream = this.#runStreams[i] as Stream;
+      const end = this.#runEnds[i] as number;
+      if (stream.buffer.taken < Math.min(end, stream.buffer.enqueued)) {
+        streams.push(stream);
+        ends.push(end);
+      }
+    }
+    this.#runStreams = streams;
+    this.#runEnds = ends;
+    this.#runHead = 0;
   }
 
   /** A stream was used in this sweep period: buffered to, or sent from. */

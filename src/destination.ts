@@ -27,9 +27,13 @@ export class Stream implements Destination {
   usedInPeriod = -1;
   queuedForSweep = false;
 
+  /** Its stream name holds a brace (a template's `{{` or `}}`): the router never takes it for one. */
+  readonly braces: boolean;
+
   constructor(destination: Destination) {
     this.logGroupName = destination.logGroupName;
     this.logStreamName = destination.logStreamName;
+    this.braces = /[{}]/.test(destination.logStreamName);
   }
 
   /** Whether nothing of this stream is buffered, in flight, owed a marker or being created. */
@@ -149,6 +153,8 @@ export class StreamSending {
   /** In the scheduler's ready queue, or parked until one of its requests settles. */
   queued = false;
   parked = false;
+  /** Queued at a tick for the drop marker it is owed, having no events to carry it. */
+  markerDue = false;
 
   get idle(): boolean {
     return this.carry.length === 0 && this.active === 0 && this.targets.length === 0;

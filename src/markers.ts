@@ -21,6 +21,8 @@ const MARKED: Readonly<Partial<Record<DropReason, true>>> = {
 export class Markers {
   readonly #now: () => number;
   readonly #intervalMs: number;
+  /** Streams owed a marker: a stream that gets no more events still gets its marker, at a tick. */
+  readonly #owed = new Set<Stream>();
 
   /** `intervalMs`: at most one marker per stream in this time. */
   constructor(now: () => number, intervalMs: number) {
@@ -32,17 +34,25 @@ export class Markers {
   note(stream: Stream, reason: DropReason, weight: number): void {
     if (weight === 0 || MARKED[reason] !== true) return;
     const drops = stream.drops;
-    if (drops.total === 0) drops.since = this.#now();
+    if (drops.total === 0) {
+      drops.since = this.#now();
+      this.#owed.add(stream);
+    }
     drops.total += weight;
     drops.counts[reason] = (drops.counts[reason] ?? 0) + weight;
   }
 
-  /** The marker owed to `stream` now, if any (and at most one per interval); resets its counts. */
-  take(stream: Stream): LogEvent | undefined {
+  /** Streams owed a marker now (due or not). */
+  get owed(): Iterable<Stream> {
+    return this.#owed;
+  }
+
+  /** The marker owed to `stream` at `now`, if any (and at most one per interval); resets its counts. */
+  take(stream: Stream, now: number): LogEvent | undefined {
     const drops = stream.drops;
     if (drops.total === 0) return undefined;
-    const now = this.#now();
     if (now - drops.lastMarkerAt < this.#intervalMs) return undefined;
+    this.#owed.delete(stream);
     const parts = Object.entries(drops.counts)
       .map(([reason, n]) => `${reason} ${n}`)
       .join(', ');

@@ -54,14 +54,18 @@ interface ParsedRecord {
 export function cloudWatchTransport(options: PinoTransportOptions): CloudWatchPinoStream {
   const {
     exitFlushTimeoutMs,
-    // pino adds it to every target's options; it is not the shipper's.
+    // pino adds these to a target's options (`levels` with custom levels, `dedupe` for a single
+    // target); thread-stream adds `$context` in a worker. None of them is the shipper's.
     pinoWillSendConfig: _pinoWillSendConfig,
-    // thread-stream adds it to the options of a transport it starts in a worker.
     $context: _context,
+    levels: _levels,
+    dedupe: _dedupe,
     ...source
   } = (options ?? {}) as PinoTransportOptions & {
     pinoWillSendConfig?: unknown;
     $context?: unknown;
+    levels?: unknown;
+    dedupe?: unknown;
     shipper?: LogShipper;
     flushOnExit?: unknown;
     exitTimeoutMs?: unknown;

@@ -41,7 +41,7 @@ export class Reporter {
   readonly #errorReports = new Map<string, ErrorReport>();
   readonly #invalidNames = new Set<string>();
   readonly #warned = new Set<string>();
-  #internalReported = false;
+  readonly #internalReported = new Set<string>();
 
   constructor(emitter: Emitter, now: () => number) {
     this.#emitter = emitter;
@@ -119,15 +119,17 @@ export class Reporter {
   }
 
   /** A fault of the shipper's own inside `log()`: counted as `internal` by the caller, said once. */
-  internalError(error: unknown): void {
-    if (this.#internalReported) return;
-    this.#internalReported = true;
+  internalError(error: unknown, where: 'log()' | 'sending' | 'the flush interval' = 'log()'): void {
+    if (this.#internalReported.has(where)) return;
+    this.#internalReported.add(where);
     const what = error instanceof Error ? error.name : typeof error;
-    process.emitWarning(
-      `cloudwatch-shipper: log() failed inside the shipper (${what}); the event is counted as dropped ` +
-        "with reason 'internal'. Later failures like it are counted, not reported.",
-      { code: 'CWS_INTERNAL_ERROR' },
-    );
+    const counted =
+      where === 'log()'
+        ? "; the event is counted as dropped with reason 'internal'. Later failures like it are counted, not reported."
+        : '; it is tried again at the next turn. Later failures like it are not reported.';
+    process.emitWarning(`cloudwatch-shipper: ${where} failed inside the shipper (${what})${counted}`, {
+      code: 'CWS_INTERNAL_ERROR',
+    });
   }
 
   /**

@@ -50,19 +50,31 @@ export class Router {
       return undefined;
     }
     if (group === undefined) group = this.#group;
+    // The default stream's name is expanded already: it is never read as a template again.
+    let expanded = false;
     if (stream === undefined) {
       if (group === this.#group) return this.#defaultStream ?? this.#defaultFor(timestamp);
       stream = this.#stream.constant ?? this.#stream.expand(timestamp);
+      expanded = true;
+      if (stream === undefined) {
+        this.#refused(group, this.#stream.template);
+        return undefined;
+      }
     }
     if (typeof group !== 'string' || typeof stream !== 'string') {
       this.#refused(group, stream);
       return undefined;
     }
+    // Plain names: the registry's lookup, as before templates. A name with braces is a template
+    // (unless it came expanded): a stream literally named `app-{date}` is not the template `app-{date}`.
     const known = this.#buffers.lookup(group, stream);
-    if (known !== undefined) return known;
-    const groupName = hasTemplateSyntax(group) ? this.#templates.get('group', group)?.constant : group;
+    if (known !== undefined && (expanded || !known.braces)) return known;
+    const groupTemplate = hasTemplateSyntax(group);
+    const streamTemplate = !expanded && hasTemplateSyntax(stream);
+    if (!groupTemplate && !streamTemplate) return this.#buffers.stream(group, stream);
+    const groupName = groupTemplate ? this.#templates.get('group', group)?.constant : group;
     let streamName: string | undefined = stream;
-    if (hasTemplateSyntax(stream)) {
+    if (streamTemplate) {
       const template = this.#templates.get('stream', stream);
       streamName = template === undefined ? undefined : (template.constant ?? template.expand(timestamp));
     }

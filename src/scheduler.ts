@@ -9,10 +9,10 @@
 import { type Batch, batchEvents } from './batcher.js';
 import type { BufferStore } from './buffers.js';
 import type { DrainTarget, Stream } from './destination.js';
-import { totalWeight } from './event.js';
+import { type LogEvent, totalWeight } from './event.js';
 import type { Ledger } from './ledger.js';
 import type { Markers } from './markers.js';
-import { eventSize, fitsInBatch, withinSpan } from './rules.js';
+import { batchSize, eventSize, fitsInBatch, withinSpan } from './rules.js';
 import type { SenderPort } from './sender.js';
 
 export interface SchedulerOptions {
@@ -44,9 +44,13 @@ export class Scheduler {
   readonly #carrying = new Set<Stream>();
   /** Batches scheduled and not yet settled. */
   readonly #tasks = new Set<Promise<void>>();
+  /** A carried batch that begins with pieces, and the event its message goes on from. */
+  readonly #continues = new WeakMap<Batch, LogEvent>();
   #pumpScheduled = false;
   /** Called at the end of every pump: the buffers may be below the high-water mark again. */
   readonly #afterPump: () => void;
+  /** A step that threw (an injected clock, or a bug): reported, never thrown out of a timer. */
+  readonly #fault: (error: unknown) => void;
 
   constructor(
     buffers: BufferStore,
@@ -55,7 +59,9 @@ export class Scheduler {
     markers: Markers | undefined,
     options: SchedulerOptions,
     afterPump: () => void,
+    fault: (error: unknown) => void,
   ) {
+    this.#fault = fault;
     this.#buffers = buffers;
     this.#sender = sender;
     this.#ledger = ledger;
@@ -85,6 +91,12 @@ export class Scheduler {
     for (const stream of this.#buffers.streamsWithEvents) {
       stream.sending.drainTarget = stream.buffer.enqueued;
       this.#enqueue(stream);
+    }
+    // A stream that lost events and got none since still gets its marker, in a request of its own.
+    if (this.#markers !== undefined) {
+      for (const stream of this.#markers.owed) {
+        if (stream.buffer.heldEvents === 0 && stream.sending.carry.length === 0) this.#enqueueMarker(stream);
+      }
     }
     this.pump();
   }
@@ -124,6 +136,38 @@ export class Scheduler {
     };
   }
 
+  /**
+   * `events` of `stream` were dropped on the way (refused, failed, out of the window, closed): the
+   * pieces of a split message they end in, carried for later requests, go with them, so that no
+   * fragment of a dropped message is stored. The pieces weigh nothing: the ledger counted the
+   * message with its first piece.
+   */
+  dropContinuation(stream: Stream, events: readonly LogEvent[]): void {
+    const carry = stream.sending.carry;
+    // A drop marker may stand between the message's batches: look through the carry, which is short.
+    const at = carry.findIndex((batch) => {
+      const anchor = this.#continues.get(batch);
+      return anchor !== undefined && events.includes(anchor);
+    });
+    while (at !== -1 && at < carry.length) {
+      const next = carry[at] as Batch;
+      let pieces = 0;
+      while (pieces < next.events.length && next.events[pieces]?.kind === 'piece') pieces++;
+      const removed = next.events.slice(0, pieces);
+      if (pieces < next.events.length) {
+        carry[at] = { events: next.events.slice(pieces), bytes: next.bytes - batchSize(removed) };
+        break;
+      }
+      // Wholly pieces: the batch after it may go on with the same message.
+      carry.splice(at, 1);
+      const last = removed[removed.length - 1];
+      const following = carry[at];
+      if (following === undefined || this.#continues.get(following) !== last) break;
+    }
+    if (carry.length === 0) this.#carrying.delete(stream);
+    this.#settleTargets(stream);
+  }
+
   /** Drops every carried batch with reason `closed` (on a close that ran out of time). */
   dropCarried(): void {
     for (const stream of this.#carrying) {
@@ -144,16 +188,21 @@ export class Scheduler {
   /** Starts as many requests as the sender has capacity for, streams taking turns. */
   pump(): void {
     this.#pumpScheduled = false;
-    while (this.#sender.hasCapacity) {
-      const stream = this.#nextReady();
-      if (stream === undefined) break;
-      const batch = this.#takeBatch(stream);
-      if (batch === undefined) continue;
-      this.#send(stream, batch);
-      // Round-robin: back of the queue, if it has more to send.
-      if (this.#hasWork(stream)) this.#enqueue(stream);
+    try {
+      while (this.#sender.hasCapacity) {
+        const stream = this.#nextReady();
+        if (stream === undefined) break;
+        const batch = this.#takeBatch(stream);
+        // Round-robin: back of the queue, if it has more to send. A take whose events were all
+        // dropped (out of the window, too large) sent nothing, but the stream may hold more.
+        if (batch !== undefined) this.#send(stream, batch);
+        if (this.#hasWork(stream)) this.#enqueue(stream);
+      }
+      this.#afterPump();
+    } catch (error) {
+      // Every step takes the clock before it changes anything, so a throw leaves the accounts whole.
+      this.#fault(error);
     }
-    this.#afterPump();
   }
 
   #send(stream: Stream, batch: Batch): void {
@@ -215,22 +264,39 @@ export class Scheduler {
     const { sending, buffer } = stream;
     return (
       sending.carry.length > 0 ||
+      sending.markerDue ||
       (buffer.heldEvents > 0 && (buffer.taken < sending.drainTarget || this.#buffers.hasFullBatch(stream)))
     );
   }
 
+  /** Queues a stream with nothing but an owed marker, for one marker-only request. */
+  #enqueueMarker(stream: Stream): void {
+    stream.sending.markerDue = true;
+    this.#enqueue(stream);
+  }
+
   /** The next request for a stream: a carried batch, or one made from the buffer's front. */
   #takeBatch(stream: Stream): Batch | undefined {
-    const carry = stream.sending.carry;
+    // The clock first: nothing has changed yet if it throws.
+    const now = this.#options.now();
+    const sending = stream.sending;
+    const carry = sending.carry;
     const carried = carry.shift();
     if (carried !== undefined) {
       if (carry.length === 0) this.#carrying.delete(stream);
       this.#settleTargets(stream);
       return carried;
     }
+    if (sending.markerDue) {
+      sending.markerDue = false;
+      if (stream.buffer.heldEvents === 0) {
+        const marker = this.#markers?.take(stream, now);
+        return marker && { events: [marker], bytes: eventSize(marker.bytes) };
+      }
+    }
     const prefix = this.#buffers.take(stream);
     const { batches, dropped } = batchEvents(prefix, {
-      now: this.#options.now(),
+      now,
       retentionInDays: this.#options.retentionInDays,
       maxEventBytes: this.#options.maxEventBytes,
       maxBatchBytes: this.#options.maxBatchBytes,
@@ -241,10 +307,18 @@ export class Scheduler {
     }
     const first = batches.shift();
     if (batches.length > 0) {
+      // A carried batch that begins with a piece goes on with the message the batch before it ends
+      // in: remember where, so that the rest is dropped with that message's first piece.
+      let previous = first as Batch;
+      for (const batch of batches) {
+        if (batch.events[0]?.kind === 'piece')
+          this.#continues.set(batch, previous.events[previous.events.length - 1] as LogEvent);
+        previous = batch;
+      }
       carry.push(...batches);
       this.#carrying.add(stream);
     }
-    const batch = first && this.#withMarker(stream, first);
+    const batch = first && this.#withMarker(stream, first, now);
     this.#settleTargets(stream);
     return batch;
   }
@@ -253,8 +327,8 @@ export class Scheduler {
    * Adds the drop marker a stream is owed: in the request itself when it has room, else as a request
    * of its own right after.
    */
-  #withMarker(stream: Stream, batch: Batch): Batch {
-    const marker = this.#markers?.take(stream);
+  #withMarker(stream: Stream, batch: Batch, now: number): Batch {
+    const marker = this.#markers?.take(stream, now);
     if (marker === undefined) return batch;
     const { maxBatchEvents, maxBatchBytes } = this.#options;
     const events = batch.events;

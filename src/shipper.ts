@@ -119,7 +119,10 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
           });
         }
       },
-      dropped: (stream, events, reason) => this.#ledger.droppedInFlight(reason, totalWeight(events), stream),
+      dropped: (stream, events, reason) => {
+        this.#ledger.droppedInFlight(reason, totalWeight(events), stream);
+        this.scheduler.dropContinuation(stream, events);
+      },
       failed: (stream, reason, error, events) => {
         // Counted as the program logged them: markers and later pieces weigh 0. A batch of markers
         // alone is not reported (the failure of the events it speaks for was); one of later pieces
@@ -157,6 +160,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       () => {
         if (!this.#closed) this.#buffers.checkDrain();
       },
+      (error) => this.#reporter.internalError(error, 'sending'),
     );
     this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
     this.#timer.unref();
@@ -302,10 +306,15 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   }
 
   #tick(): void {
-    this.#buffers.sweep();
-    this.scheduler.drainAll();
-    this.#reporter.reportDrops(this.#ledger);
-    this.#reporter.reportHeldErrors(false);
+    try {
+      this.#buffers.sweep();
+      this.scheduler.drainAll();
+      this.#reporter.reportDrops(this.#ledger);
+      this.#reporter.reportHeldErrors(false);
+    } catch (error) {
+      // A throw here would escape the timer and end the host process.
+      this.#reporter.internalError(error, 'the flush interval');
+    }
   }
 
   async #shutDown(bound: AbortSignal): Promise<CloseResult> {

@@ -284,4 +284,29 @@ describe('createBatches — properties', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('drops the later pieces of a split message whose first piece it drops', () => {
+    // Prepare: a message split under a larger limit, batched under a smaller one.
+    const piece = (kind: 'event' | 'piece', bytes: number): LogEvent => ({
+      timestamp: NOW,
+      message: 'p'.repeat(bytes),
+      bytes,
+      kind,
+    });
+    const events = [
+      piece('event', 300_000),
+      piece('piece', 300_000),
+      piece('piece', 100_000),
+      event(NOW, 'next'),
+    ];
+    // Act
+    const { batches, dropped } = createBatches(events, { now: NOW, maxEventBytes: 262_144 });
+    // Assess
+    expect(dropped.map((d) => [d.event.kind, d.event.bytes, d.reason])).toEqual([
+      ['event', 300_000, 'oversized'],
+      ['piece', 300_000, 'oversized'],
+      ['piece', 100_000, 'oversized'],
+    ]);
+    expect(batches.flatMap((b) => b.events.map((e) => e.message))).toEqual(['next']);
+  });
 });

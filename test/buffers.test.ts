@@ -190,6 +190,26 @@ describe('Buffers — bounds and overflow', () => {
   });
 });
 
+describe('Buffers — the eviction queue', () => {
+  it('stays bounded while a quiet stream holds the oldest event and two others take turns', () => {
+    // Prepare: one event held by a quiet stream, ahead of everything else.
+    const { buffers, log } = makeBuffers({ maxBufferedEvents: 1_000_000 });
+    const quiet = buffers.stream('g', 'quiet') as Stream;
+    const [b, c] = [buffers.stream('g', 'b'), buffers.stream('g', 'c')] as Stream[];
+    log(quiet, 'waits for its tick');
+    // Act: 200,000 events alternating between two busy streams, each taken at once.
+    let most = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const stream = (i % 2 === 0 ? b : c) as Stream;
+      log(stream, 'x');
+      buffers.take(stream);
+      most = Math.max(most, buffers.queuedRuns);
+    }
+    // Assess: bounded by twice the events held (at most 2 here) plus a constant, not by the events logged.
+    expect(most).toBeLessThanOrEqual(2 * 2 + 1024 + 1);
+  });
+});
+
 describe('Buffers — high water and drain', () => {
   it('answers false past the high-water mark, and drains once below it', () => {
     const { buffers, log, drain, defaultStream } = makeBuffers({ maxBufferedEvents: 10, highWaterMark: 0.5 });

@@ -280,6 +280,28 @@ describe("cloudwatch-shipper/pino — pino's transport contract", () => {
     },
   );
 
+  it('runs in a worker for a logger with custom levels, whose options pino gives levels and dedupe', async () => {
+    // Prepare: one target and customLevels: pino adds `levels` and `dedupe` to the target's options.
+    const program = `
+      import pino from 'pino';
+      const logger = pino({
+        customLevels: { audit: 35 },
+        transport: {
+          target: ${JSON.stringify(resolve(root, 'dist/pino.js'))},
+          options: { logGroupName: ${JSON.stringify(GROUP)}, logStreamName: 'custom-levels', clientConfig: { endpoint: process.env.CWL_ENDPOINT } },
+        },
+      });
+      logger.audit('audited');`;
+    // Act
+    const child = await runModule(program, { env: endpointEnv(cwl) });
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    expect(cwl.events(GROUP, 'custom-levels').map((e) => JSON.parse(e.message))).toEqual([
+      expect.objectContaining({ level: 35, msg: 'audited' }),
+    ]);
+  });
+
   it('returns a writable stream from options that crossed a structured clone, with the field pino adds', async () => {
     // Prepare: what the worker receives; pino adds pinoWillSendConfig to every target's options.
     const options = structuredClone({

@@ -83,7 +83,17 @@ function setUp(
     retentionInDays: undefined,
     now: () => T0,
   };
-  const scheduler = new Scheduler(buffers, sender, ledger, markers, schedulerOptions, () => {});
+  const scheduler = new Scheduler(
+    buffers,
+    sender,
+    ledger,
+    markers,
+    schedulerOptions,
+    () => {},
+    (error) => {
+      throw error;
+    },
+  );
   const stream = (name: string) => buffers.stream('g', name) as Stream;
   const log = (s: Stream, message: string): void => {
     ledger.logged();

@@ -189,3 +189,111 @@ describe('LogShipper — rotating stream names', () => {
     expect(expectBalanced(shipper).sent).toBe(48 * 60);
   });
 });
+
+describe('LogShipper — found in review', () => {
+  it('finishes flush() and close() when a whole take is out of the window', async () => {
+    // Prepare: a first batch whose events are all too old, then newer ones behind it.
+    const shipper = makeShipper({ maxBatchEvents: 10, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 10; i++) shipper.log({ message: `old ${i}`, timestamp: T0 - 15 * 24 * 3_600_000 });
+    for (let i = 0; i < 5; i++) shipper.log(`new ${i}`);
+    // Act
+    const flushed = await shipper.flush();
+    const closed = await shipper.close();
+    // Assess
+    expect(flushed).toEqual({ complete: true, remaining: 0 });
+    expect(closed).toEqual({ complete: true, dropped: 0 });
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 5, dropped: { tooOld: 10 } });
+  });
+
+  it('writes the marker a stream is owed when no more events come, then lets the stream go', async () => {
+    // Prepare: streams that got one late event each, and nothing after.
+    const shipper = makeShipper();
+    for (let i = 0; i < 20; i++)
+      shipper.log({ message: 'late', timestamp: T0 - 15 * 24 * 3_600_000 }, { logStreamName: `req-${i}` });
+    await shipper.flush();
+    // Act
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    // Assess
+    const markers = cwl
+      .commandCalls(PutLogEventsCommand)
+      .filter((c) =>
+        c.args[0].input.logEvents?.every((e) =>
+          String(e.message).startsWith('cloudwatch-shipper: dropped 1 events'),
+        ),
+      );
+    expect(markers).toHaveLength(20);
+    expect(shipper.stats()).toMatchObject({ markers: 20, destinations: 1 });
+  });
+
+  it('routes a template given to log() by its expansion, never to a stream literally named like it', async () => {
+    // Prepare: the default stream is literally `app-{date}` (written `app-{{date}}`).
+    const shipper = makeShipper({ logStreamName: 'app-{{date}}' });
+    shipper.log('literal');
+    shipper.log({ message: 'dated', timestamp: T0 }, { logStreamName: 'app-{date}' });
+    shipper.log('default stream, other group', { logGroupName: '/other' });
+    await shipper.flush();
+    // Assess
+    const where = cwl
+      .commandCalls(PutLogEventsCommand)
+      .map((c) => `${c.args[0].input.logGroupName} ${c.args[0].input.logStreamName}`);
+    expect(where.sort()).toEqual([
+      '/other app-{date}',
+      '/test/group app-2026-11-21',
+      '/test/group app-{date}',
+    ]);
+    expect(shipper.stats().dropped.invalidDestination).toBe(0);
+  });
+
+  it('stores none of a split message whose first piece was refused', async () => {
+    // Prepare: three pieces, one request each; the request with the first piece is refused.
+    cwl.on(PutLogEventsCommand).callsFake(async (input: { logEvents?: { message?: string }[] }) => {
+      if (input.logEvents?.some((e) => e.message?.startsWith('HEAD'))) {
+        throw Object.assign(new Error('refused'), {
+          name: 'InvalidParameterException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return {};
+    });
+    const shipper = makeShipper({ oversizedEvents: 'split' });
+    shipper.on('error', () => {});
+    const { restore } = captureWarnings();
+    // Act
+    try {
+      shipper.log(`HEAD${'b'.repeat(2_500_000)}`);
+      await shipper.flush();
+    } finally {
+      restore();
+    }
+    // Assess: nothing but the refused attempts; the message is one rejected event.
+    const stored = cwl
+      .commandCalls(PutLogEventsCommand)
+      .filter((c) => !c.args[0].input.logEvents?.[0]?.message?.startsWith('HEAD'));
+    expect(stored).toEqual([]);
+    expect(expectBalanced(shipper)).toMatchObject({ sent: 0, dropped: { rejected: 1 } });
+  });
+
+  it('survives a clock that throws in its timer, and says so once', async () => {
+    // Prepare: a clock that fails after the event was logged.
+    let calls = 0;
+    const shipper = makeShipper({
+      now: () => {
+        calls++;
+        if (calls > 1) throw new Error('clock failed');
+        return T0;
+      },
+    });
+    const { warnings, restore } = captureWarnings();
+    // Act
+    try {
+      shipper.log('logged');
+      await vi.advanceTimersByTimeAsync(3_000);
+    } finally {
+      restore();
+    }
+    // Assess: still buffered and counted, nothing thrown out of the timer.
+    expect(expectBalanced(shipper)).toMatchObject({ logged: 1, buffered: 1 });
+    expect(warnings.map((w) => w.code)).toEqual(['CWS_INTERNAL_ERROR']);
+    calls = Number.NEGATIVE_INFINITY;
+  });
+});
