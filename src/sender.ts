@@ -60,6 +60,8 @@ export interface SenderOptions {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
+  /** Bounds the bytes of batches set aside while their streams are created. */
+  readonly maxBufferedBytes: number;
   readonly now: () => number;
   readonly random: () => number;
 }
@@ -68,6 +70,12 @@ export interface SenderOptions {
 const MAX_CLOCK_SKEW_RETRIES = 2;
 /** How long a batch is retried while the client cannot get credentials (at most `maxRetryTimeMs`). */
 export const CREDENTIALS_RETRY_MS = 60_000;
+
+/**
+ * Batches set aside while their streams are created, at most: several seconds of the account's
+ * CreateLogStream quota, which is as many creations as can usefully be waited for at once.
+ */
+const MAX_AWAITING_CREATION = 1_000;
 
 /** Generous bound on the abort listeners one request in flight holds at a time. */
 const LISTENERS_PER_REQUEST = 10;
@@ -84,7 +92,8 @@ class StopRetrying extends AbortError {
 
 /**
  * Sends batches: one p-queue bounds the requests in flight across all streams, p-retry retries
- * what is worth retrying with full-jitter backoff, and missing groups and streams are created once.
+ * what is worth retrying with full-jitter backoff, and missing groups and streams are created once
+ * (outside the request slots: see `creation.ts`).
  * Sequence tokens are never sent: the API ignores them.
  */
 export class Sender implements SenderPort {
@@ -93,6 +102,9 @@ export class Sender implements SenderPort {
   readonly #limit: AdaptiveLimit | undefined;
   /** Batches under way: in flight, waiting for a request slot, or in a retry's backoff. */
   #outstanding = 0;
+  /** Bytes of the batches waiting for their stream's creation outside that bound. */
+  #awaitingCreationBytes = 0;
+  #awaitingCreation = 0;
 
   constructor(
     private readonly client: CloudWatchLogsClient,
@@ -106,7 +118,11 @@ export class Sender implements SenderPort {
     // Every request in flight listens on this one signal (p-retry, our waits, the SDK's retry and
     // HTTP handler: about 2 to 5 each) and lets go when it settles. Node's default of 10 would print
     // a false leak warning on the host's stderr once 4 requests overlap; a real leak still shows.
-    setMaxListeners(LISTENERS_PER_REQUEST * options.concurrency, this.#controller.signal);
+    // Batches waiting for their stream's creation hold a few more each (see awaitCreation).
+    setMaxListeners(
+      LISTENERS_PER_REQUEST * (options.concurrency + MAX_AWAITING_CREATION),
+      this.#controller.signal,
+    );
   }
 
   /**
@@ -136,7 +152,7 @@ export class Sender implements SenderPort {
    */
   schedule(stream: Stream, batch: Batch): Promise<void> {
     this.#outstanding++;
-    return this.send(stream, batch.events)
+    return this.send(stream, batch.events, batch.bytes)
       .catch(() => {
         // send() reports every outcome through the hooks and does not throw.
       })
@@ -145,13 +161,15 @@ export class Sender implements SenderPort {
       });
   }
 
-  private async send(stream: Stream, batch: LogEvent[]): Promise<void> {
+  private async send(stream: Stream, batch: LogEvent[], bytes: number): Promise<void> {
     const { now } = this.options;
     const startedAt = now();
     let events = batch;
     let attempts = 0;
     let epoch = 0;
     let skewRetries = 0;
+    /** Whether this attempt's failure came from a creation (whose throttles are not PutLogEvents'). */
+    let creationFailed = false;
     const signal = this.#controller.signal;
     try {
       await pRetry(
@@ -161,19 +179,35 @@ export class Sender implements SenderPort {
           if (events.length === 0) return;
           const attempted = events;
           let attemptStartedAt = 0;
-          let response: PutLogEventsCommandOutput;
-          try {
-            response = await this.#queue.add(
+          creationFailed = false;
+          const generation = stream.creation.generation;
+          const slot = () =>
+            this.#queue.add(
               async () => {
                 // Pacing waits inside the request slot (it is short, and what the slot is for);
                 // a retry's backoff waits outside it, so that it holds no other stream up.
                 if (this.#limit) await sleep(this.#limit.delayBeforeStart(now()), signal);
                 epoch = this.#limit?.epoch ?? 0;
                 attemptStartedAt = now();
-                return this.creation.withStream(stream, () => this.put(stream, attempted, signal), signal);
+                return this.put(stream, attempted, signal);
               },
               { signal },
             );
+          let response: PutLogEventsCommandOutput;
+          try {
+            try {
+              response = await slot();
+            } catch (error) {
+              if (!this.creation.wanted(error)) throw error;
+              // The creation runs outside the request slots, paced and retried on its own.
+              try {
+                await this.awaitCreation(stream, generation, bytes, signal);
+              } catch (creationError) {
+                creationFailed = true;
+                throw creationError;
+              }
+              response = await slot();
+            }
           } catch (error) {
             // p-retry never retries a plain TypeError; the classification decides here instead.
             throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
@@ -210,7 +244,9 @@ export class Sender implements SenderPort {
                 ? Math.min(this.options.maxRetryTimeMs, CREDENTIALS_RETRY_MS)
                 : this.options.maxRetryTimeMs;
             if (elapsed >= bound) throw new StopRetrying('failed', error);
-            if (errorClass === 'throttle' && this.#limit?.throttled(epoch, now())) this.applyLimit();
+            if (errorClass === 'throttle' && !creationFailed && this.#limit?.throttled(epoch, now())) {
+              this.applyLimit();
+            }
             this.hooks.retried(errorClass);
             const delay = backoffDelay(
               attemptNumber,
@@ -232,6 +268,38 @@ export class Sender implements SenderPort {
       const cause = error instanceof StopRetrying ? error.error : error;
       this.hooks.dropped(stream, events, reason);
       this.hooks.failed(stream, reason, cause, events);
+    }
+  }
+
+  /**
+   * Waits for `stream`'s creation. While it waits the batch leaves the bound on batches under way,
+   * so that thousands of streams being created (at the account's creation quota, tens a second) do
+   * not hold up the streams that exist; what is so set aside is bounded (`MAX_AWAITING_CREATION`
+   * batches, `maxBufferedBytes` bytes), past which a waiting batch keeps its place in the bound.
+   */
+  private async awaitCreation(
+    stream: Stream,
+    generation: number,
+    bytes: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const setAside =
+      this.#awaitingCreation < MAX_AWAITING_CREATION &&
+      this.#awaitingCreationBytes + bytes <= this.options.maxBufferedBytes;
+    if (setAside) {
+      this.#awaitingCreation++;
+      this.#awaitingCreationBytes += bytes;
+      this.#outstanding--;
+      this.hooks.capacityFreed();
+    }
+    try {
+      await this.creation.ensure(stream, generation, signal);
+    } finally {
+      if (setAside) {
+        this.#awaitingCreation--;
+        this.#awaitingCreationBytes -= bytes;
+        this.#outstanding++;
+      }
     }
   }
 
