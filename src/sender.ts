@@ -64,12 +64,17 @@ export interface SenderOptions {
   readonly maxBufferedBytes: number;
   readonly now: () => number;
   readonly random: () => number;
+  /** How far behind the shipper is: events held or in flight, as a share of the room for them. */
+  readonly backlog?: () => number;
 }
 
 /** Clock-skew retries in a row for one batch; one normally does (see `retry.ts`), two cover a race. */
 const MAX_CLOCK_SKEW_RETRIES = 2;
 /** How long a batch is retried while the client cannot get credentials (at most `maxRetryTimeMs`). */
 export const CREDENTIALS_RETRY_MS = 60_000;
+
+/** Longest backoff of a throttled batch under adaptive concurrency: a quota's window. */
+const THROTTLE_BACKOFF_CAP_MS = 1_000;
 
 /**
  * Batches set aside while their streams are created, at most: several seconds of the account's
@@ -114,7 +119,9 @@ export class Sender implements SenderPort {
   ) {
     this.#queue = new PQueue({ concurrency: options.concurrency });
     this.#queue.on('next', () => hooks.capacityFreed());
-    this.#limit = options.adaptiveConcurrency ? new AdaptiveLimit(options.concurrency) : undefined;
+    this.#limit = options.adaptiveConcurrency
+      ? new AdaptiveLimit(options.concurrency, 1, options.random, options.backlog)
+      : undefined;
     // Every request in flight listens on this one signal (p-retry, our waits, the SDK's retry and
     // HTTP handler: about 2 to 5 each) and lets go when it settles. Node's default of 10 would print
     // a false leak warning on the host's stderr once 4 requests overlap; a real leak still shows.
@@ -248,10 +255,18 @@ export class Sender implements SenderPort {
               this.applyLimit();
             }
             this.hooks.retried(errorClass);
+            // With adaptive concurrency the limit spaces the requests out: a throttled batch waits at
+            // most a quota window more, and none while the limit paces (its next turn is the wait),
+            // so that its process keeps asking at its paced rate: long backoffs would leave it
+            // behind the processes it shares the quota with.
+            const maxDelayMs =
+              errorClass === 'throttle' && this.#limit
+                ? Math.min(this.options.maxDelayMs, this.#limit.isPacing ? 0 : THROTTLE_BACKOFF_CAP_MS)
+                : this.options.maxDelayMs;
             const delay = backoffDelay(
               attemptNumber,
               this.options.minDelayMs,
-              this.options.maxDelayMs,
+              maxDelayMs,
               this.options.random,
             );
             await sleep(Math.min(delay, bound - elapsed), signal);

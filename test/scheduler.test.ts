@@ -157,7 +157,7 @@ describe('Scheduler', () => {
 
   it('parks a stream whose creation is under way until its request settles', async () => {
     // Prepare: a stream being created, with one request waiting for it and more to send.
-    const { sender, scheduler, stream, log } = setUp({ concurrency: 4, perStream: 4 });
+    const { sender, stream, log } = setUp({ concurrency: 4, perStream: 4 });
     const created = stream('new');
     for (let i = 0; i < 2; i++) log(created, `n${i}`);
     await flushMicrotasks();
