@@ -154,8 +154,10 @@ export class Creation {
     const { now, minDelayMs, maxDelayMs, maxRetryTimeMs, random, requestTimeoutMs } = this.#options;
     const startedAt = now();
     for (let attempt = 1; ; attempt++) {
+      let attemptStartedAt = now();
       try {
-        await sleep(pacer.reserve(now()), signal);
+        await sleep(pacer.reserve(attemptStartedAt), signal);
+        attemptStartedAt = now();
         const result = await requestWithin(
           (abortSignal) => this.#client.send(command as CreateLogStreamCommand, { abortSignal }),
           signal,
@@ -168,7 +170,7 @@ export class Creation {
         if (signal.aborted || classifyError(error) !== 'throttle' || elapsed >= maxRetryTimeMs) {
           throw markOperation(error, operation);
         }
-        pacer.throttled(now());
+        pacer.throttled(attemptStartedAt, now());
         const delay = backoffDelay(attempt, minDelayMs, maxDelayMs, random);
         try {
           await sleep(Math.min(delay, maxRetryTimeMs - elapsed), signal);

@@ -41,9 +41,13 @@ export class RatePacer {
     this.#rate = Math.min(this.maxPerSecond, this.#rate + 1 / this.#rate);
   }
 
-  /** A request was throttled at `now`. Throttles keep coming for a second after a cut: cut once a second. */
-  throttled(now: number): void {
-    if (now - this.#cutAt < QUOTA_WINDOW_MS) return;
+  /**
+   * A request that started at `startedAt` was throttled at `now`. Requests that started before the
+   * last cut say nothing of the rate since, and throttles keep coming for a second after a cut
+   * (quotas count over a second): the rate is cut once a second at most.
+   */
+  throttled(startedAt: number, now: number): void {
+    if (startedAt < this.#cutAt || now - this.#cutAt < QUOTA_WINDOW_MS) return;
     this.#fill(now);
     this.#cutAt = now;
     this.#rate = Math.max(this.minPerSecond, this.#rate / 2);

@@ -147,12 +147,14 @@ describe('RatePacer', () => {
     expect(waits).toEqual([0, 0, 0, 0, 0, 200, 400]);
   });
 
-  it('halves the rate on a throttle, once a second, and grows it back by about 1/s per second of successes', () => {
+  it('halves the rate on a throttle, once a second and not for requests that started before, and grows it back by about 1/s per second of successes', () => {
     const pacer = new RatePacer(50, 0.5);
-    pacer.throttled(0);
-    pacer.throttled(500);
-    expect(pacer.rate).toBe(25);
-    pacer.throttled(1_000);
+    pacer.throttled(400, 500);
+    pacer.throttled(600, 1_000);
+    expect(pacer.rate).toBe(25); // within a second of the cut
+    pacer.throttled(450, 1_600);
+    expect(pacer.rate).toBe(25); // started before the cut
+    pacer.throttled(600, 1_600);
     expect(pacer.rate).toBe(12.5);
     for (let i = 0; i < 13; i++) pacer.succeeded();
     expect(pacer.rate).toBeGreaterThan(13);
@@ -161,7 +163,7 @@ describe('RatePacer', () => {
 
   it('never goes below its floor', () => {
     const pacer = new RatePacer(5, 0.2);
-    for (let t = 0; t < 20_000; t += 1_000) pacer.throttled(t);
+    for (let t = 0; t < 20_000; t += 1_000) pacer.throttled(t, t);
     expect(pacer.rate).toBe(0.2);
   });
 });
