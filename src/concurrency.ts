@@ -13,7 +13,8 @@
  * requests are refused; it starts at 80 % of what got through in that second), with the same kind
  * of law, built to share a quota fairly between processes that cannot see each other: each throttle
  * takes 10 % off the rate, and the rate grows by a fixed number of requests per second (1/s per
- * second, scaled by how far behind the process is), faster after 5 quiet seconds. Paced starts are
+ * second), faster after 5 quiet seconds; both are scaled by how far behind the process is (its
+ * buffers' fill), so that a process left behind cuts less and grows faster. Paced starts are
  * jittered. Once the rate passes what one request in flight reaches on its own, pacing ends and the
  * limit on requests in flight grows again.
  */
@@ -108,7 +109,7 @@ export class AdaptiveLimit {
       }
       this.baseRate = Math.max(
         MIN_RATE,
-        rate * (1 - CUT_PER_THROTTLE),
+        rate * (1 - CUT_PER_THROTTLE * (BEHIND_CUT_BASE - this.behind())),
         this.windowStartRate * MAX_CUT_PER_SECOND,
       );
       this.cutAt = now;
@@ -161,9 +162,14 @@ export class AdaptiveLimit {
     return total < MIN_SAMPLES ? 0 : refused / total;
   }
 
+  /** How far behind the process is, in [0, 1]. */
+  private behind(): number {
+    return Math.min(1, Math.max(0, this.backlog()));
+  }
+
   private rateAt(now: number): number {
     const elapsed = Math.max(0, now - this.cutAt);
-    const boost = BACKLOG_BASE + BACKLOG_BOOST * Math.min(1, Math.max(0, this.backlog()));
+    const boost = BACKLOG_BASE + BACKLOG_BOOST * this.behind();
     const linear = this.baseRate + GROWTH_PER_MS2 * boost * Math.min(elapsed, QUIET_MS);
     if (elapsed <= QUIET_MS) return linear;
     return linear * QUIET_GROWTH_PER_SECOND ** ((elapsed - QUIET_MS) / 1000);
@@ -183,8 +189,13 @@ const MIN_SAMPLES = 5;
 const MAX_SUCCESSES_KEPT = 2_048;
 /** A throttle while pacing leaves this share of the rate. */
 const CUT = 0.8;
-/** While pacing, each throttle leaves this share of the rate. */
+/**
+ * While pacing, each throttle takes this share off the rate, scaled by how far behind the process is
+ * (×1.5 with nothing waiting, ×1 half full, ×0.5 full): with the step below, processes that ship
+ * alike converge to equal backlogs, so to equal deliveries, not merely to equal rates.
+ */
 const CUT_PER_THROTTLE = 0.1;
+const BEHIND_CUT_BASE = 1.5;
 /** …and a second's throttles leave at least this share of the rate at its start. */
 const MAX_CUT_PER_SECOND = 0.5;
 /**

@@ -117,14 +117,25 @@ describe('AdaptiveLimit — pacing at one request in flight', () => {
     expect(r1 - r0).toBeLessThanOrEqual(r0 * 0.1);
   });
 
-  it('takes a tenth off the paced rate at each throttle', () => {
-    const { limit } = saturated();
+  it('takes a share off the paced rate at each throttle, less the further behind the process is', () => {
+    let backlog = 0.5;
+    const limit = new AdaptiveLimit(
+      1,
+      1,
+      () => 0.5,
+      () => backlog,
+    );
+    run(limit, 10, 200, 0);
     const now = run(limit, 10, 100, 2_000, 2) + 1_000;
     const before = limit.rate(now);
     limit.throttled(limit.epoch, now);
     expect(limit.rate(now)).toBeCloseTo(before * 0.9, 5);
+    backlog = 1;
     limit.throttled(limit.epoch, now);
-    expect(limit.rate(now)).toBeCloseTo(before * 0.81, 5);
+    expect(limit.rate(now)).toBeCloseTo(before * 0.9 * 0.95, 5);
+    backlog = 0;
+    limit.throttled(limit.epoch, now);
+    expect(limit.rate(now)).toBeCloseTo(before * 0.9 * 0.95 * 0.85, 5);
   });
 
   it('takes at most half of the paced rate in a second, however many throttles come', () => {
