@@ -65,9 +65,7 @@ async function trial(adaptive) {
 }
 
 export async function run() {
-  const fixed = process.env.FLEET_ONLY
-    ? { rate: 0, processes: [], throttledShare: 1, requests: 0, fairness: 0, lost: 0, logged: 0 }
-    : await trial(false);
+  const fixed = await trial(false);
   const adaptive = await trial(true);
   const pct = (x) => `${(x * 100).toFixed(1)} %`;
   const n = (x) => x.toLocaleString('en-US');
