@@ -2,6 +2,10 @@
  * Creation of missing log streams (and, when allowed, groups): once per stream however many requests
  * find it missing at the same time, with the group's retention set when the shipper created it. The
  * state of a creation under way is the stream's `creation` part, written here only.
+ *
+ * Creations are quota'd per account apart from PutLogEvents (about 50 CreateLogStream and 5
+ * CreateLogGroup a second), so they are paced and retried here, on their own: they hold no
+ * PutLogEvents request slot, and their throttles never reach the PutLogEvents adaptive limit.
  */
 import {
   type CloudWatchLogsClient,
@@ -12,8 +16,9 @@ import {
 import type { Stream } from './destination.js';
 import { type CreationOperation, markOperation } from './failure.js';
 import { createLogGroupInput, explainCreateLogGroupError, type ResolvedLogGroupOptions } from './group.js';
-import { errorName } from './retry.js';
-import { requestWithin } from './timing.js';
+import { RatePacer } from './pacer.js';
+import { backoffDelay, classifyError, errorName } from './retry.js';
+import { requestWithin, sleep } from './timing.js';
 
 const RESOURCE_NOT_FOUND = 'ResourceNotFoundException';
 const ALREADY_EXISTS = 'ResourceAlreadyExistsException';
@@ -25,7 +30,23 @@ export interface CreationOptions {
   readonly createLogStream: boolean;
   readonly retentionInDays: number | undefined;
   readonly requestTimeoutMs: number;
+  /** A throttled creation is retried with this backoff, for at most `maxRetryTimeMs`. */
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetryTimeMs: number;
+  readonly now: () => number;
+  readonly random: () => number;
 }
+
+/**
+ * The account's creation quotas (CloudWatch Logs service quotas: CreateLogStream 50 TPS,
+ * CreateLogGroup 5 TPS, PutRetentionPolicy 5 TPS per account and region): where a pacer starts, and
+ * the most it grows to. A throttle halves it, down to once every 2 s (streams) or 5 s (groups).
+ */
+export const CREATE_LOG_STREAM_PER_SECOND = 50;
+export const CREATE_LOG_GROUP_PER_SECOND = 5;
+const MIN_STREAM_CREATIONS_PER_SECOND = 0.5;
+const MIN_GROUP_CREATIONS_PER_SECOND = 0.2;
 
 /** Says a warning once per key. */
 export type Warn = (key: string, code: string, message: string) => void;
@@ -34,6 +55,9 @@ export class Creation {
   readonly #client: CloudWatchLogsClient;
   readonly #options: CreationOptions;
   readonly #warn: Warn;
+  readonly #streamPacer = new RatePacer(CREATE_LOG_STREAM_PER_SECOND, MIN_STREAM_CREATIONS_PER_SECOND);
+  /** CreateLogGroup and PutRetentionPolicy share a quota figure, and come together. */
+  readonly #groupPacer = new RatePacer(CREATE_LOG_GROUP_PER_SECOND, MIN_GROUP_CREATIONS_PER_SECOND);
 
   constructor(client: CloudWatchLogsClient, options: CreationOptions, warn: Warn) {
     this.#client = client;
@@ -41,23 +65,17 @@ export class Creation {
     this.#warn = warn;
   }
 
-  /**
-   * Runs `put`; when it finds the stream (or its group) missing and creation is allowed, creates what
-   * is missing and runs `put` once more. A request that failed before a creation that has since
-   * finished just resends.
-   */
-  async withStream<T>(stream: Stream, put: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const generation = stream.creation.generation;
-    try {
-      return await put();
-    } catch (error) {
-      if (errorName(error) !== RESOURCE_NOT_FOUND || !this.#options.createLogStream) throw error;
-      await this.#ensure(stream, generation, signal);
-      return await put();
-    }
+  /** Whether `error`, from a PutLogEvents, asks for a creation that is allowed. */
+  wanted(error: unknown): boolean {
+    return this.#options.createLogStream && errorName(error) === RESOURCE_NOT_FOUND;
   }
 
-  async #ensure(stream: Stream, seenGeneration: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Creates what is missing for `stream`, once however many requests ask. `seenGeneration` is the
+   * stream's `creation.generation` when the request that found it missing started: a request that
+   * failed before a creation that has since finished just resends.
+   */
+  async ensure(stream: Stream, seenGeneration: number, signal: AbortSignal): Promise<void> {
     const state = stream.creation;
     if (state.generation !== seenGeneration) return;
     state.creating ??= this.#create(stream, signal).then(
@@ -117,8 +135,12 @@ export class Creation {
     }
   }
 
-  /** One creation request; what it throws names the operation, for the report. */
-  #send(
+  /**
+   * One creation request, paced, with its throttles retried here (with backoff, for at most
+   * `maxRetryTimeMs`); what it throws names the operation, for the report and for the sender, which
+   * keeps it away from the PutLogEvents limit.
+   */
+  async #send(
     command: CreateLogStreamCommand | CreateLogGroupCommand | PutRetentionPolicyCommand,
     signal: AbortSignal,
   ): Promise<unknown> {
@@ -128,13 +150,35 @@ export class Creation {
         : command instanceof CreateLogGroupCommand
           ? 'CreateLogGroup'
           : 'PutRetentionPolicy';
-    return requestWithin(
-      (abortSignal) => this.#client.send(command as CreateLogStreamCommand, { abortSignal }),
-      signal,
-      this.#options.requestTimeoutMs,
-    ).catch((error: unknown) => {
-      throw markOperation(error, operation);
-    });
+    const pacer = operation === 'CreateLogStream' ? this.#streamPacer : this.#groupPacer;
+    const { now, minDelayMs, maxDelayMs, maxRetryTimeMs, random, requestTimeoutMs } = this.#options;
+    const startedAt = now();
+    for (let attempt = 1; ; attempt++) {
+      let attemptStartedAt = now();
+      try {
+        await sleep(pacer.reserve(attemptStartedAt), signal);
+        attemptStartedAt = now();
+        const result = await requestWithin(
+          (abortSignal) => this.#client.send(command as CreateLogStreamCommand, { abortSignal }),
+          signal,
+          requestTimeoutMs,
+        );
+        pacer.succeeded();
+        return result;
+      } catch (error) {
+        const elapsed = now() - startedAt;
+        if (signal.aborted || classifyError(error) !== 'throttle' || elapsed >= maxRetryTimeMs) {
+          throw markOperation(error, operation);
+        }
+        pacer.throttled(attemptStartedAt, now());
+        const delay = backoffDelay(attempt, minDelayMs, maxDelayMs, random);
+        try {
+          await sleep(Math.min(delay, maxRetryTimeMs - elapsed), signal);
+        } catch {
+          throw markOperation(error, operation);
+        }
+      }
+    }
   }
 }
 

@@ -2,9 +2,15 @@
  * The scheduler: decides which stream sends next. It takes a batch from a stream's buffer (or a batch
  * carried from an earlier take), adds a drop marker when one is owed, and hands it to the sender
  * through a narrow port: "capacity?", "schedule", and "capacity freed" back. Streams take turns
- * round-robin through a ready queue, so the work per pump is proportional to the requests it starts,
+ * round-robin through ready queues, so the work per pump is proportional to the requests it starts,
  * never to the number of streams. A stream sends a partial batch only while it is being drained (at
  * each flush interval, and by `flush()`); a full one at once.
+ *
+ * Requests, not bytes, are what the account's quota and the request slots count, so streams with a
+ * backlog (a full batch, or carried batches) take turns in a queue of their own, and the two queues
+ * alternate: a busy stream keeps at least half of the request starts however many streams hold a few
+ * events (thousands of new ones, say), and neither queue waits when the other is empty. A stream
+ * whose creation is under way is parked until the request that waits for it settles.
  */
 import { type Batch, batchEvents } from './batcher.js';
 import type { BufferStore } from './buffers.js';
@@ -37,9 +43,14 @@ export class Scheduler {
   readonly #ledger: Ledger<Stream>;
   readonly #markers: Markers | undefined;
   readonly #options: SchedulerOptions;
-  /** Streams that may have a batch to send, in turn order; a stream stands in it once at most. */
-  #ready: (Stream | undefined)[] = [];
-  #readyHead = 0;
+  /**
+   * Streams that may have a batch to send, in turn order; a stream stands in one of them once at
+   * most: those with a backlog, and the others.
+   */
+  readonly #backlogged = new ReadyQueue();
+  readonly #ready = new ReadyQueue();
+  /** Whose turn it is first at the next start: the backlogged queue, or the other. */
+  #backlogFirst = true;
   /** Streams holding carried batches. */
   readonly #carrying = new Set<Stream>();
   /** Batches scheduled and not yet settled. */
@@ -225,15 +236,22 @@ export class Scheduler {
     const sending = stream.sending;
     if (sending.queued || sending.parked) return;
     sending.queued = true;
-    this.#ready.push(stream);
+    const backlogged = sending.carry.length > 0 || this.#buffers.hasFullBatch(stream);
+    (backlogged ? this.#backlogged : this.#ready).push(stream);
   }
 
-  /** The next stream with a batch it may send now; streams that must wait are parked. */
+  /** The next stream with a batch it may send now, the two queues taking turns. */
   #nextReady(): Stream | undefined {
-    while (this.#readyHead < this.#ready.length) {
-      const stream = this.#ready[this.#readyHead] as Stream;
-      this.#ready[this.#readyHead] = undefined;
-      this.#readyHead++;
+    const first = this.#backlogFirst ? this.#backlogged : this.#ready;
+    const second = this.#backlogFirst ? this.#ready : this.#backlogged;
+    const stream = this.#nextFrom(first) ?? this.#nextFrom(second);
+    if (stream !== undefined) this.#backlogFirst = !this.#backlogFirst;
+    return stream;
+  }
+
+  /** The next stream of `queue` with a batch it may send now; streams that must wait are parked. */
+  #nextFrom(queue: ReadyQueue): Stream | undefined {
+    for (let stream = queue.shift(); stream !== undefined; stream = queue.shift()) {
       const sending = stream.sending;
       sending.queued = false;
       if (!this.#hasWork(stream)) continue;
@@ -241,23 +259,16 @@ export class Scheduler {
       // retry of an earlier piece cannot land after a later one: the pieces share a timestamp, and
       // only arrival order keeps them in order.
       const blocked = sending.active > 0 && sending.carry[0]?.events[0]?.kind === 'piece';
-      if (sending.active >= this.#options.perStreamConcurrency || blocked) {
+      // A stream being created: its next request would find it missing too, and use a request slot
+      // (and the account's PutLogEvents quota) for nothing.
+      const creating = sending.active > 0 && stream.creation.creating !== undefined;
+      if (sending.active >= this.#options.perStreamConcurrency || blocked || creating) {
         sending.parked = true;
         continue;
       }
-      this.#compactReady();
       return stream;
     }
-    this.#ready.length = 0;
-    this.#readyHead = 0;
     return undefined;
-  }
-
-  #compactReady(): void {
-    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#readyHead);
-      this.#readyHead = 0;
-    }
   }
 
   #hasWork(stream: Stream): boolean {
@@ -360,5 +371,31 @@ export class Scheduler {
       if (--waiter.remaining === 0 && !waiter.cancelled) waiter.resolve();
     }
     if (settled > 0) targets.splice(0, settled);
+  }
+}
+
+/** A FIFO of streams, O(1) at each end, compacted as its front is consumed. */
+class ReadyQueue {
+  #items: (Stream | undefined)[] = [];
+  #head = 0;
+
+  push(stream: Stream): void {
+    this.#items.push(stream);
+  }
+
+  shift(): Stream | undefined {
+    if (this.#head >= this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+      return undefined;
+    }
+    const stream = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return stream;
   }
 }

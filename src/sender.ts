@@ -63,14 +63,27 @@ export interface SenderOptions {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
+  /** Bounds the bytes of batches set aside while their streams are created. */
+  readonly maxBufferedBytes: number;
   readonly now: () => number;
   readonly random: () => number;
+  /** How far behind the shipper is: events held or in flight, as a share of the room for them. */
+  readonly backlog?: () => number;
 }
 
 /** Clock-skew retries in a row for one batch; one normally does (see `retry.ts`), two cover a race. */
 const MAX_CLOCK_SKEW_RETRIES = 2;
 /** How long a batch is retried while the client cannot get credentials (at most `maxRetryTimeMs`). */
 export const CREDENTIALS_RETRY_MS = 60_000;
+
+/** Longest backoff of a throttled batch under adaptive concurrency: a quota's window. */
+const THROTTLE_BACKOFF_CAP_MS = 1_000;
+
+/**
+ * Batches set aside while their streams are created, at most: several seconds of the account's
+ * CreateLogStream quota, which is as many creations as can usefully be waited for at once.
+ */
+const MAX_AWAITING_CREATION = 1_000;
 
 /** Generous bound on the abort listeners one request in flight holds at a time. */
 const LISTENERS_PER_REQUEST = 10;
@@ -87,7 +100,8 @@ class StopRetrying extends AbortError {
 
 /**
  * Sends batches: one p-queue bounds the requests in flight across all streams, p-retry retries
- * what is worth retrying with full-jitter backoff, and missing groups and streams are created once.
+ * what is worth retrying with full-jitter backoff, and missing groups and streams are created once
+ * (outside the request slots: see `creation.ts`).
  * Sequence tokens are never sent: the API ignores them.
  */
 export class Sender implements SenderPort {
@@ -96,6 +110,9 @@ export class Sender implements SenderPort {
   readonly #limit: AdaptiveLimit | undefined;
   /** Batches under way: in flight, waiting for a request slot, or in a retry's backoff. */
   #outstanding = 0;
+  /** Bytes of the batches waiting for their stream's creation outside that bound. */
+  #awaitingCreationBytes = 0;
+  #awaitingCreation = 0;
 
   constructor(
     private readonly client: CloudWatchLogsClient,
@@ -105,11 +122,17 @@ export class Sender implements SenderPort {
   ) {
     this.#queue = new PQueue({ concurrency: options.concurrency });
     this.#queue.on('next', () => hooks.capacityFreed());
-    this.#limit = options.adaptiveConcurrency ? new AdaptiveLimit(options.concurrency) : undefined;
+    this.#limit = options.adaptiveConcurrency
+      ? new AdaptiveLimit(options.concurrency, 1, options.random, options.backlog)
+      : undefined;
     // Every request in flight listens on this one signal (p-retry, our waits, the SDK's retry and
     // HTTP handler: about 2 to 5 each) and lets go when it settles. Node's default of 10 would print
     // a false leak warning on the host's stderr once 4 requests overlap; a real leak still shows.
-    setMaxListeners(LISTENERS_PER_REQUEST * options.concurrency, this.#controller.signal);
+    // Batches waiting for their stream's creation hold a few more each (see awaitCreation).
+    setMaxListeners(
+      LISTENERS_PER_REQUEST * (options.concurrency + MAX_AWAITING_CREATION),
+      this.#controller.signal,
+    );
   }
 
   /**
@@ -139,7 +162,7 @@ export class Sender implements SenderPort {
    */
   schedule(stream: Stream, batch: Batch): Promise<void> {
     this.#outstanding++;
-    return this.send(stream, batch.events)
+    return this.send(stream, batch.events, batch.bytes)
       .catch(() => {
         // send() reports every outcome through the hooks and does not throw.
       })
@@ -148,14 +171,16 @@ export class Sender implements SenderPort {
       });
   }
 
-  /** `bisection`: the bisection of a refused batch that this part of it belongs to (see `bisect.ts`). */
-  private async send(stream: Stream, batch: LogEvent[], bisection?: Bisection): Promise<void> {
+  /** `bytes`: the batch's size, while it waits for a creation; `bisection`: the bisection of a refused batch that this part of it belongs to (see `bisect.ts`). */
+  private async send(stream: Stream, batch: LogEvent[], bytes: number, bisection?: Bisection): Promise<void> {
     const { now } = this.options;
     const startedAt = now();
     let events = batch;
     let attempts = 0;
     let epoch = 0;
     let skewRetries = 0;
+    /** Whether this attempt's failure came from a creation (whose throttles are not PutLogEvents'). */
+    let creationFailed = false;
     const signal = this.#controller.signal;
     try {
       await pRetry(
@@ -165,19 +190,35 @@ export class Sender implements SenderPort {
           if (events.length === 0) return;
           const attempted = events;
           let attemptStartedAt = 0;
-          let response: PutLogEventsCommandOutput;
-          try {
-            response = await this.#queue.add(
+          creationFailed = false;
+          const generation = stream.creation.generation;
+          const slot = () =>
+            this.#queue.add(
               async () => {
                 // Pacing waits inside the request slot (it is short, and what the slot is for);
                 // a retry's backoff waits outside it, so that it holds no other stream up.
                 if (this.#limit) await sleep(this.#limit.delayBeforeStart(now()), signal);
                 epoch = this.#limit?.epoch ?? 0;
                 attemptStartedAt = now();
-                return this.creation.withStream(stream, () => this.put(stream, attempted, signal), signal);
+                return this.put(stream, attempted, signal);
               },
               { signal },
             );
+          let response: PutLogEventsCommandOutput;
+          try {
+            try {
+              response = await slot();
+            } catch (error) {
+              if (!this.creation.wanted(error)) throw error;
+              // The creation runs outside the request slots, paced and retried on its own.
+              try {
+                await this.awaitCreation(stream, generation, bytes, signal);
+              } catch (creationError) {
+                creationFailed = true;
+                throw creationError;
+              }
+              response = await slot();
+            }
           } catch (error) {
             // p-retry never retries a plain TypeError; the classification decides here instead.
             throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
@@ -214,12 +255,22 @@ export class Sender implements SenderPort {
                 ? Math.min(this.options.maxRetryTimeMs, CREDENTIALS_RETRY_MS)
                 : this.options.maxRetryTimeMs;
             if (elapsed >= bound) throw new StopRetrying('failed', error);
-            if (errorClass === 'throttle' && this.#limit?.throttled(epoch, now())) this.applyLimit();
+            if (errorClass === 'throttle' && !creationFailed && this.#limit?.throttled(epoch, now())) {
+              this.applyLimit();
+            }
             this.hooks.retried(errorClass);
+            // With adaptive concurrency the limit spaces the requests out: a throttled batch waits at
+            // most a quota window more, and none while the limit paces (its next turn is the wait),
+            // so that its process keeps asking at its paced rate: long backoffs would leave it
+            // behind the processes it shares the quota with.
+            const maxDelayMs =
+              errorClass === 'throttle' && this.#limit
+                ? Math.min(this.options.maxDelayMs, this.#limit.isPacing ? 0 : THROTTLE_BACKOFF_CAP_MS)
+                : this.options.maxDelayMs;
             const delay = backoffDelay(
               attemptNumber,
               this.options.minDelayMs,
-              this.options.maxDelayMs,
+              maxDelayMs,
               this.options.random,
             );
             await sleep(Math.min(delay, bound - elapsed), signal);
@@ -268,7 +319,7 @@ export class Sender implements SenderPort {
     if (over.length > 0) {
       refuse(over);
       if (fitting.length > 0) {
-        if (bisection.take(1)) await this.send(stream, fitting, bisection);
+        if (bisection.take(1)) await this.send(stream, fitting, batchSize(fitting), bisection);
         else refuse(fitting);
       }
     } else {
@@ -278,12 +329,44 @@ export class Sender implements SenderPort {
       if (split === undefined || !bisection.take(2)) {
         refuse(events);
       } else {
-        await this.send(stream, split[0], bisection);
-        await this.send(stream, split[1], bisection);
+        await this.send(stream, split[0], batchSize(split[0]), bisection);
+        await this.send(stream, split[1], batchSize(split[1]), bisection);
       }
     }
     if (within === undefined && bisection.refused.length > 0) {
       this.hooks.failed(stream, 'rejected', bisection.error, bisection.refused);
+    }
+  }
+
+  /**
+   * Waits for `stream`'s creation. While it waits the batch leaves the bound on batches under way,
+   * so that thousands of streams being created (at the account's creation quota, tens a second) do
+   * not hold up the streams that exist; what is so set aside is bounded (`MAX_AWAITING_CREATION`
+   * batches, `maxBufferedBytes` bytes), past which a waiting batch keeps its place in the bound.
+   */
+  private async awaitCreation(
+    stream: Stream,
+    generation: number,
+    bytes: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const setAside =
+      this.#awaitingCreation < MAX_AWAITING_CREATION &&
+      this.#awaitingCreationBytes + bytes <= this.options.maxBufferedBytes;
+    if (setAside) {
+      this.#awaitingCreation++;
+      this.#awaitingCreationBytes += bytes;
+      this.#outstanding--;
+      this.hooks.capacityFreed();
+    }
+    try {
+      await this.creation.ensure(stream, generation, signal);
+    } finally {
+      if (setAside) {
+        this.#awaitingCreation--;
+        this.#awaitingCreationBytes -= bytes;
+        this.#outstanding++;
+      }
     }
   }
 

@@ -149,6 +149,40 @@ describe('Scheduler', () => {
     expect(sender.sent.map((s) => s.stream)).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
   });
 
+  it('gives a stream with a backlog every other request however many streams hold a few events', async () => {
+    // Prepare: one request at a time; 'busy' holds 20 full batches, 30 streams hold one event each.
+    const { sender, scheduler, stream, log } = setUp({ concurrency: 1, perStream: 1 });
+    const busy = stream('busy');
+    const few = Array.from({ length: 30 }, (_, i) => stream(`few${i}`));
+    for (const s of few) log(s, 'x');
+    for (let i = 0; i < 40; i++) log(busy, `b${i}`);
+    scheduler.drainAll();
+    // Act: the first 20 requests.
+    for (let i = 0; i < 19; i++) await sender.settleNext();
+    // Assess: alternating, the busy stream first (it has a full batch), and no stream with few
+    // events waits for the busy stream's whole backlog.
+    const order = sender.sent.map((s) => s.stream);
+    expect(order.filter((name) => name === 'busy')).toHaveLength(10);
+    expect(order.slice(0, 4)).toEqual(['busy', 'few0', 'busy', 'few1']);
+  });
+
+  it('parks a stream whose creation is under way until its request settles', async () => {
+    // Prepare: a stream being created, with one request waiting for it and more to send.
+    const { sender, stream, log } = setUp({ concurrency: 4, perStream: 4 });
+    const created = stream('new');
+    for (let i = 0; i < 2; i++) log(created, `n${i}`);
+    await flushMicrotasks();
+    expect(sender.sent).toHaveLength(1);
+    created.creation.creating = new Promise(() => {});
+    for (let i = 2; i < 6; i++) log(created, `n${i}`);
+    await flushMicrotasks();
+    // Assess: nothing more while it is created; its turn comes back once the request settles.
+    expect(sender.sent).toHaveLength(1);
+    created.creation.creating = undefined;
+    await sender.settleNext();
+    expect(sender.sent.length).toBeGreaterThan(1);
+  });
+
   it('touches only streams with work when it pumps, however many streams hold events', async () => {
     // Prepare: 50,000 streams with one event each (no full batch), watched through the buffers.
     const { buffers, scheduler, stream, log } = setUp();

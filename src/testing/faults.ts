@@ -12,6 +12,7 @@ export const DEFAULT_FAULTS: FaultSettings = {
   latencyMs: 0,
   downForMs: 0,
   tpsLimit: Number.POSITIVE_INFINITY,
+  createLogStreamTpsLimit: Number.POSITIVE_INFINITY,
   clockSkewMs: 0,
 };
 
@@ -36,7 +37,8 @@ export function mulberry32(seed: number): () => number {
 /**
  * Decides the faults. Rates draw from the seeded source in a fixed order (throttle, unavailable, reset,
  * then before/after store), and only when non-zero, so the same seed and settings give the same
- * sequence of faults. Timing (`downForMs`, `tpsLimit`) uses `clockMs`, a monotonic real clock.
+ * sequence of faults. Timing (`downForMs`, `tpsLimit`, `createLogStreamTpsLimit`) uses `clockMs`, a
+ * monotonic real clock.
  * `clockSkewMs` draws nothing: it shifts the clock the endpoint checks signing times against.
  */
 export class FaultInjector {
@@ -44,6 +46,8 @@ export class FaultInjector {
   #downUntilMs = Number.NEGATIVE_INFINITY;
   /** Start times of the PutLogEvents admitted in the last second, oldest first. */
   #admittedMs: number[] = [];
+  /** Likewise for CreateLogStream. */
+  #createsAdmittedMs: number[] = [];
   readonly #random: () => number;
   readonly #clockMs: () => number;
 
@@ -89,19 +93,28 @@ export class FaultInjector {
 
   decidePutLogEvents(): PutFault {
     const { tpsLimit, throttleRate, unavailableRate, resetRate, resetAfterStoreRatio } = this.#settings;
-    if (tpsLimit !== Number.POSITIVE_INFINITY) {
-      const nowMs = this.#clockMs();
-      const admitted = this.#admittedMs;
-      let expired = 0;
-      while (expired < admitted.length && (admitted[expired] as number) <= nowMs - 1000) expired++;
-      if (expired > 0) admitted.splice(0, expired);
-      if (admitted.length >= tpsLimit) return 'tpsThrottled';
-      admitted.push(nowMs);
-    }
+    if (!this.#admit(this.#admittedMs, tpsLimit)) return 'tpsThrottled';
     if (this.#fires(throttleRate)) return 'throttled';
     if (this.#fires(unavailableRate)) return 'unavailable';
     if (this.#fires(resetRate)) return this.#fires(resetAfterStoreRatio) ? 'resetAfterStore' : 'reset';
     return undefined;
+  }
+
+  /** Whether a CreateLogStream starting now is within `createLogStreamTpsLimit`. Draws nothing. */
+  admitCreateLogStream(): boolean {
+    return this.#admit(this.#createsAdmittedMs, this.#settings.createLogStreamTpsLimit);
+  }
+
+  /** A rolling-second limit: admits (and records) a request starting now if fewer than `limit` were. */
+  #admit(admitted: number[], limit: number): boolean {
+    if (limit === Number.POSITIVE_INFINITY) return true;
+    const nowMs = this.#clockMs();
+    let expired = 0;
+    while (expired < admitted.length && (admitted[expired] as number) <= nowMs - 1000) expired++;
+    if (expired > 0) admitted.splice(0, expired);
+    if (admitted.length >= limit) return false;
+    admitted.push(nowMs);
+    return true;
   }
 
   #fires(rate: number): boolean {
@@ -129,6 +142,7 @@ function checkFault(key: keyof Faults, value: unknown): number {
       if (isNumber && Number.isFinite(value)) return value;
       throw new ConfigError(`faults.${key}`, value, 'a finite number');
     case 'tpsLimit':
+    case 'createLogStreamTpsLimit':
       if (isNumber && value >= 0 && (Number.isInteger(value) || value === Number.POSITIVE_INFINITY)) {
         return value;
       }

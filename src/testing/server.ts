@@ -125,6 +125,11 @@ export async function startLocalCloudWatchLogs(
       }
       storedBeforeReset = fault === 'resetAfterStore';
     }
+    if (name === 'CreateLogStream' && !faults.admitCreateLogStream()) {
+      stats.faults.createLogStreamThrottled++;
+      sendError(new ApiError('ThrottlingException', 'Rate exceeded'));
+      return;
+    }
 
     let output: object | undefined;
     let failure: ApiError | undefined;

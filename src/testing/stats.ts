@@ -36,6 +36,7 @@ export function createStats(): MutableStats {
       eventsStoredBeforeReset: 0,
       down: 0,
       tpsThrottled: 0,
+      createLogStreamThrottled: 0,
       signatureExpired: 0,
     },
     entities: { accepted: 0, rejected: Object.create(null) as Record<string, number> },

@@ -43,6 +43,12 @@ export interface Faults {
    */
   readonly tpsLimit?: number;
   /**
+   * Most CreateLogStream requests accepted in any rolling second (the service's quota is about 50 per
+   * account and region); the excess is answered `ThrottlingException`. `Infinity` means no limit.
+   * @default Infinity
+   */
+  readonly createLogStreamTpsLimit?: number;
+  /**
    * Milliseconds the endpoint's clock runs ahead of the real one (behind, when negative), as a host
    * whose clock is off sees AWS. Every request signed (`X-Amz-Date`) more than 5 minutes from the
    * endpoint's clock is answered 400 `InvalidSignatureException` ("Signature expired: ..." or
@@ -182,6 +188,8 @@ export interface LocalStats {
     readonly down: number;
     /** PutLogEvents answered `ThrottlingException` by `tpsLimit`. */
     readonly tpsThrottled: number;
+    /** CreateLogStream answered `ThrottlingException` by `createLogStreamTpsLimit`. */
+    readonly createLogStreamThrottled: number;
     /** Requests of any operation answered `InvalidSignatureException`: signed over 5 minutes off. */
     readonly signatureExpired: number;
   };

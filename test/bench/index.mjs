@@ -11,6 +11,7 @@ const sections = {
   e2e: () => import('./e2e.mjs'),
   memory: () => import('./memory.mjs'),
   adaptive: () => import('./adaptive.mjs'),
+  fleet: () => import('./fleet.mjs'),
 };
 
 const wanted = process.argv.slice(2);

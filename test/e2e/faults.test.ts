@@ -126,6 +126,40 @@ describe('end to end — faults', () => {
     expect(errors).toEqual([]);
   });
 
+  it('creates streams at a throttled CreateLogStream rate while an existing stream keeps sending', async () => {
+    // Prepare: CreateLogStream limited to 10 a second; one stream exists, 40 do not.
+    const cwl = await startEndpoint({ faults: { createLogStreamTpsLimit: 10 } });
+    await createGroup(cwl);
+    await clientFor(cwl).send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: 'busy' }));
+    const shipper = shipperFor(cwl, { concurrency: 4, maxBatchEvents: 100, retry: FAST_RETRY });
+    const errors: unknown[] = [];
+    shipper.on('error', (error) => errors.push(error));
+    const created = () => cwl.stats().requests.CreateLogStream ?? 0;
+
+    // Act: one event for each new stream, then 2,000 for the busy one.
+    for (let s = 0; s < 40; s++) shipper.log(`hello ${s}`, { logStreamName: `new-${s}` });
+    const flushed = shipper.flush();
+    for (let i = 0; i < 2_000; i++) shipper.log(`#${i} busy`, { logStreamName: 'busy' });
+    await until(() => cwl.events(GROUP, 'busy').length === 2_000, 'the busy stream is delivered');
+    const storedNewStreams = Array.from(
+      { length: 60 },
+      (_, s) => cwl.events(GROUP, `new-${s}`).length,
+    ).filter((n) => n > 0).length;
+    const concurrencyMeanwhile = shipper.stats().concurrency;
+    await flushed;
+    await shipper.close();
+
+    // Assess: the busy stream did not wait for the creations (at 10 a second, 40 take over 3 s), whose
+    // throttles were retried on their own and left the PutLogEvents limit alone.
+    expect(storedNewStreams).toBeLessThan(40);
+    expect(concurrencyMeanwhile).toBe(4);
+    const { stats, local } = expectSettled(shipper, cwl);
+    expect(local.faults.createLogStreamThrottled).toBeGreaterThan(0);
+    expect(created()).toBeGreaterThan(41);
+    expect(stats).toMatchObject({ sent: 2_040, concurrency: 4 });
+    expect(errors).toEqual([]);
+  });
+
   it('abandons a request the endpoint holds past requestTimeoutMs, retries it, and counts the duplicates', async () => {
     // Prepare: every answer comes 3 s late, though the events are stored at once, as when the
     // answer is lost on a slow network.
