@@ -214,6 +214,7 @@ describe('Sender — bisection of a refused request', () => {
   it('retries a bisected request through throttling, as any other', async () => {
     // Prepare: the first half is throttled once after the refusal.
     const shipper = makeShipper();
+    shipper.on('error', () => {});
     let calls = 0;
     cwl.on(PutLogEventsCommand).callsFake(async (input: PutLogEventsCommandInput) => {
       calls++;
