@@ -9,13 +9,9 @@
  * in flight when the limit was cut report throttles of the old epoch, and those do not cut it again.
  *
  * At one request in flight a throttled account can still be asked hundreds of times a second when
- * the endpoint answers in milliseconds, so the limit becomes a request rate (once most of a second's
- * requests are refused; it starts at 80 % of what got through in that second), with the same kind
- * of law, built to share a quota fairly between processes that cannot see each other: each throttle
- * takes 10 % off the rate, and the rate grows by a fixed number of requests per second (1/s per
- * second), faster after 5 quiet seconds; both are scaled by how far behind the process is (its
- * buffers' fill), so that a process left behind cuts less and grows faster. Paced starts are
- * jittered. Once the rate passes what one request in flight reaches on its own, pacing ends and the
+ * the endpoint answers in milliseconds, so the limit becomes a request rate, with the same law:
+ * a throttle cuts the rate to 80 % of what it was (at most once a second, the period quotas are
+ * counted over), and it then grows back by 10 % of that each second, faster after 5 quiet seconds. Once the rate passes what one request in flight reaches on its own, pacing ends and the
  * limit on requests in flight grows again.
  */
 export class AdaptiveLimit {
@@ -24,16 +20,16 @@ export class AdaptiveLimit {
   epoch = 0;
 
   private pacing = false;
-  /** The rate right after the last cut (or throttle), in requests per millisecond, and when. */
+  /** The rate right after the last cut, and its growth, in requests per millisecond (per ms²). */
   private baseRate = 0;
+  private growth = 0;
   private cutAt = 0;
-  /** The rate at the start of the second the throttles are counted in. */
-  private windowStartAt = Number.NEGATIVE_INFINITY;
-  private windowStartRate = 0;
   private nextStartAt = Number.NEGATIVE_INFINITY;
   /** Request starts as they come, for the rate to start pacing from. */
   private lastStartAt = Number.NEGATIVE_INFINITY;
   private meanIntervalMs = 0;
+  /** The most requests that got through in a second since pacing began, per millisecond. */
+  private deliveredPeak = 0;
   /** When recent requests succeeded, newest last, to measure what gets through. */
   private readonly successes: number[] = [];
   private readonly throttles: number[] = [];
@@ -44,10 +40,6 @@ export class AdaptiveLimit {
   constructor(
     private readonly max: number,
     private readonly min = 1,
-    /** Jitters the spacing of paced starts; injected so tests decide the draw. */
-    private readonly random: () => number = Math.random,
-    /** How far behind the process is, from 0 (nothing waiting) to 1 (its buffers full). */
-    private readonly backlog: () => number = () => 0,
   ) {
     this.value = max;
   }
@@ -91,38 +83,23 @@ export class AdaptiveLimit {
     // slow the rate a little more every second. Once pacing, a smaller share is enough to cut.
     // A second of history at least: a quota admits a burst at first, which reads as a high rate.
     if (now - this.firstOutcomeAt < QUOTA_WINDOW_MS) return true;
-    if (!this.pacing && this.refusedShare(now) < PACING_ENTRY_SHARE) return true;
-    if (this.pacing) {
-      // Each throttle takes a small share off the rate, and the rate grows by the same number of
-      // requests per second in every process: a process asking r times a second is throttled about
-      // r·s times a second (s, the refused share, is the same for every process that shares the
-      // quota), so it loses about d·r²·s a second and gains A. That balances at one rate, the same
-      // for all: r = √(A / (d·s)). A cut once per event instead would tie each process's rate to
-      // how often it happened to be throttled, and keep an unequal split unequal.
-      // …but a second's throttles take at most half of the rate: throttles keep coming for up to a
-      // second after the rate fell below the quota (quotas count over a second), and a newcomer
-      // that has not started pacing yet can cause hundreds.
-      const rate = this.rateAt(now);
-      if (now - this.windowStartAt >= QUOTA_WINDOW_MS) {
-        this.windowStartAt = now;
-        this.windowStartRate = rate;
-      }
-      this.baseRate = Math.max(
-        MIN_RATE,
-        rate * (1 - CUT_PER_THROTTLE * (BEHIND_CUT_BASE - this.behind())),
-        this.windowStartRate * MAX_CUT_PER_SECOND,
-      );
-      this.cutAt = now;
-      return true;
-    }
-    // Entering pacing, what got through in the last second is the best guess of the quota: cut from
-    // that, not from the rate asked unpaced (hundreds a second against a fast endpoint), so that one
-    // cut lands near the quota instead of a cascade of cuts.
-    const asked = 1 / Math.max(this.meanIntervalMs, MIN_INTERVAL_MS);
+    const share = this.refusedShare(now);
+    if (share < (this.pacing ? PACING_CUT_SHARE : PACING_ENTRY_SHARE)) return true;
+    // Request quotas count over a second: throttles keep coming for up to a second after a cut,
+    // however well it worked, so the rate is cut at most once a second.
+    if (this.pacing && now - this.cutAt < QUOTA_WINDOW_MS) return true;
+    const asked = this.pacing ? this.rateAt(now) : 1 / Math.max(this.meanIntervalMs, MIN_INTERVAL_MS);
+    // What got through in the last second is the best guess of the quota: cut from that, not from
+    // what was asked, so that one cut lands near the quota instead of a cascade of cuts.
     const delivered = this.successesSince(now - QUOTA_WINDOW_MS) / QUOTA_WINDOW_MS;
     const current = delivered > 0 ? Math.min(asked, delivered) : asked;
+    if (!this.pacing) this.deliveredPeak = 0;
+    this.deliveredPeak = Math.max(this.deliveredPeak, delivered);
     this.pacing = true;
-    this.baseRate = Math.max(MIN_RATE, current * CUT);
+    // Never below half the best second seen while pacing: throttles that are not a quota (random
+    // refusals, a struggling endpoint) would otherwise cut the rate a little more every second.
+    this.baseRate = Math.max(MIN_RATE, current * CUT, this.deliveredPeak * FLOOR);
+    this.growth = (this.baseRate * GROWTH_PER_SECOND) / 1000;
     this.cutAt = now;
     return true;
   }
@@ -137,10 +114,7 @@ export class AdaptiveLimit {
         this.pacing = false;
       } else {
         start = Math.max(now, this.nextStartAt);
-        // Jittered around 1 / rate: evenly spaced starts keep one phase against a quota counted over a
-        // sliding second, and a process whose starts keep landing just after another's is refused
-        // far more often than its share, second after second.
-        this.nextStartAt = start + (PACING_JITTER_LOW + this.random() * PACING_JITTER_SPAN) / rate;
+        this.nextStartAt = start + 1 / rate;
       }
     }
     if (!this.pacing && this.lastStartAt !== Number.NEGATIVE_INFINITY) {
@@ -162,15 +136,9 @@ export class AdaptiveLimit {
     return total < MIN_SAMPLES ? 0 : refused / total;
   }
 
-  /** How far behind the process is, in [0, 1]. */
-  private behind(): number {
-    return Math.min(1, Math.max(0, this.backlog()));
-  }
-
   private rateAt(now: number): number {
     const elapsed = Math.max(0, now - this.cutAt);
-    const boost = BACKLOG_BASE + BACKLOG_BOOST * this.behind();
-    const linear = this.baseRate + GROWTH_PER_MS2 * boost * Math.min(elapsed, QUIET_MS);
+    const linear = this.baseRate + this.growth * Math.min(elapsed, QUIET_MS);
     if (elapsed <= QUIET_MS) return linear;
     return linear * QUIET_GROWTH_PER_SECOND ** ((elapsed - QUIET_MS) / 1000);
   }
@@ -178,41 +146,19 @@ export class AdaptiveLimit {
 
 /** The period request quotas are counted over. */
 const QUOTA_WINDOW_MS = 1_000;
-/** Share of a second's requests refused that starts pacing. */
+/** Share of a second's requests refused that starts pacing, and that cuts the rate once pacing. */
 const PACING_ENTRY_SHARE = 0.25;
-/** Paced starts are spaced by 1 / rate times a uniform draw in [0.5, 1.5): the mean stays 1 / rate. */
-const PACING_JITTER_LOW = 0.5;
-const PACING_JITTER_SPAN = 1;
+const PACING_CUT_SHARE = 0.1;
 /** Fewest requests in a second to judge a share from. */
 const MIN_SAMPLES = 5;
 /** Success and throttle times kept, at most (a second's worth at any rate pacing matters for). */
 const MAX_SUCCESSES_KEPT = 2_048;
 /** A throttle while pacing leaves this share of the rate. */
 const CUT = 0.8;
-/**
- * While pacing, each throttle takes this share off the rate, scaled by how far behind the process is
- * (×1.5 with nothing waiting, ×1 half full, ×0.5 full): with the step below, processes that ship
- * alike converge to equal backlogs, so to equal deliveries, not merely to equal rates.
- */
-const CUT_PER_THROTTLE = 0.1;
-const BEHIND_CUT_BASE = 1.5;
-/** …and a second's throttles leave at least this share of the rate at its start. */
-const MAX_CUT_PER_SECOND = 0.5;
-/**
- * While pacing, the rate grows by this many requests per second, each second: the same step for
- * every process whatever its own rate, which is what makes processes sharing a quota converge to
- * equal shares (a step proportional to each one's rate keeps an unequal split unequal).
- */
-const ADDITIVE_INCREASE_PER_SECOND = 1;
-/**
- * The step is scaled by how far behind the process is: ×0.25 with nothing waiting, ×1 with its
- * buffers half full, ×1.75 full. Processes that ship alike and share a quota then converge to equal
- * backlogs, so to equal deliveries, rather than merely to equal rates from unequal starts; and a
- * process about to overflow asks for more before it loses events.
- */
-const BACKLOG_BASE = 0.25;
-const BACKLOG_BOOST = 1.5;
-const GROWTH_PER_MS2 = ADDITIVE_INCREASE_PER_SECOND / 1000 / 1000;
+/** …but not below this share of the best second seen while pacing. */
+const FLOOR = 0.5;
+/** While pacing, the rate grows by this share of its post-cut value each second. */
+const GROWTH_PER_SECOND = 0.1;
 /**
  * After this long without a throttle the quota has likely moved (or the storm is over): the rate
  * then grows by half each second, so that however deep the cuts went it is back within seconds.

@@ -104,53 +104,46 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     const creation = new Creation(this.client, resolved, (key, code, message) =>
       this.#reporter.warnOnce(key, code, message),
     );
-    // The share of the buffers' room in use: adaptive concurrency grows faster the further behind.
-    const backlog = (): number => this.#ledger.pending / resolved.maxBufferedEvents;
-    this.#sender = new Sender(
-      this.client,
-      creation,
-      { ...resolved, backlog },
-      {
-        sent: (stream, events, bytes, attempts, durationMs) => {
-          const weight = totalWeight(events);
-          this.#ledger.sent(weight, bytes, weight < events.length ? markerCount(events) : 0);
-          if (this.listenerCount('batch') > 0) {
-            this.#reporter.notify('batch', {
-              logGroupName: stream.logGroupName,
-              logStreamName: stream.logStreamName,
-              events: events.length,
-              bytes,
-              attempts,
-              durationMs,
-            });
-          }
-        },
-        dropped: (stream, events, reason) => {
-          this.#ledger.droppedInFlight(reason, totalWeight(events), stream);
-          this.scheduler.dropContinuation(stream, events);
-        },
-        failed: (stream, reason, error, events) => {
-          // Counted as the program logged them: markers and later pieces weigh 0. A batch of markers
-          // alone is not reported (the failure of the events it speaks for was); one of later pieces
-          // alone reports the pieces.
-          let count = totalWeight(events);
-          if (count === 0) for (const event of events) if (event.kind === 'piece') count++;
-          if (count > 0) this.#reporter.deliveryFailed(stream, reason, error, count);
-        },
-        retried: () => this.#ledger.retried(),
-        entityRejected: (warning) => this.#reporter.warnOnce('entity', ENTITY_REJECTED_WARNING_CODE, warning),
-        capacityFreed: () => this.scheduler.schedulePump(),
-        eventTooLarge: (maxEventBytes) => {
-          if (eventLimit.lower(maxEventBytes)) {
-            this.#reporter.warnOnce(
-              'eventLimit',
-              EVENT_LIMIT_WARNING_CODE,
-              eventLimitWarning(maxEventBytes, resolved.oversizedEvents),
-            );
-          }
-        },
+    this.#sender = new Sender(this.client, creation, resolved, {
+      sent: (stream, events, bytes, attempts, durationMs) => {
+        const weight = totalWeight(events);
+        this.#ledger.sent(weight, bytes, weight < events.length ? markerCount(events) : 0);
+        if (this.listenerCount('batch') > 0) {
+          this.#reporter.notify('batch', {
+            logGroupName: stream.logGroupName,
+            logStreamName: stream.logStreamName,
+            events: events.length,
+            bytes,
+            attempts,
+            durationMs,
+          });
+        }
       },
-    );
+      dropped: (stream, events, reason) => {
+        this.#ledger.droppedInFlight(reason, totalWeight(events), stream);
+        this.scheduler.dropContinuation(stream, events);
+      },
+      failed: (stream, reason, error, events) => {
+        // Counted as the program logged them: markers and later pieces weigh 0. A batch of markers
+        // alone is not reported (the failure of the events it speaks for was); one of later pieces
+        // alone reports the pieces.
+        let count = totalWeight(events);
+        if (count === 0) for (const event of events) if (event.kind === 'piece') count++;
+        if (count > 0) this.#reporter.deliveryFailed(stream, reason, error, count);
+      },
+      retried: () => this.#ledger.retried(),
+      entityRejected: (warning) => this.#reporter.warnOnce('entity', ENTITY_REJECTED_WARNING_CODE, warning),
+      capacityFreed: () => this.scheduler.schedulePump(),
+      eventTooLarge: (maxEventBytes) => {
+        if (eventLimit.lower(maxEventBytes)) {
+          this.#reporter.warnOnce(
+            'eventLimit',
+            EVENT_LIMIT_WARNING_CODE,
+            eventLimitWarning(maxEventBytes, resolved.oversizedEvents),
+          );
+        }
+      },
+    });
     // The batcher reads the limit at each take, from the one EventLimit (a getter, not a copy).
     const schedulerOptions: SchedulerOptions = {
       ...resolved,
