@@ -349,6 +349,12 @@ describe('errors', () => {
     expect(rate).toBeInstanceOf(ConfigError);
     expect(rate.message).toContain('faults.throttleRate');
   });
+
+  it('refuses a fault name that is only inherited, such as toString', async () => {
+    const inherited = await rejection(startLocalCloudWatchLogs({ faults: { toString: 1 } as never }));
+    expect(inherited).toBeInstanceOf(ConfigError);
+    expect(inherited.message).toContain('faults.toString');
+  });
 });
 
 describe('PutLogEvents validation', () => {

@@ -73,7 +73,8 @@ export class FaultInjector {
     }
     const next: Record<string, number> = { ...this.#settings };
     for (const key of Object.keys(faults) as (keyof Faults)[]) {
-      if (!(key in DEFAULT_FAULTS)) {
+      // Own keys only: `toString` or `__proto__` is no fault.
+      if (!Object.hasOwn(DEFAULT_FAULTS, key)) {
         throw new ConfigError(
           `faults.${key}`,
           faults[key],
