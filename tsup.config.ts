@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
+
+// The worker thread's code, built first by src/tools/build.mjs (see src/worker/source.ts).
+const workerSource = readFileSync('.worker/worker.cjs', 'utf8');
 
 const entry = {
   index: 'src/index.ts',
@@ -32,6 +36,7 @@ const shared: Options = {
   // offers no way to tell Rollup `output.exports: 'named'`. Without that pass the CommonJS
   // chunks are about 4 % larger, with the same exports.
   treeshake: false,
+  define: { __CWS_WORKER_SOURCE__: JSON.stringify(workerSource) },
 };
 
 // winston-transport, pino-abstract-transport and their libraries are optional peer dependencies,

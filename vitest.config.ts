@@ -1,6 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
+// Worker mode runs the built worker code (`npm run build` makes it; see src/worker/source.ts).
+const workerFile = '.worker/worker.cjs';
+const workerSource = existsSync(workerFile) ? readFileSync(workerFile, 'utf8') : '';
+
 export default defineConfig({
+  define: { __CWS_WORKER_SOURCE__: JSON.stringify(workerSource) },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -35,6 +35,8 @@ export class Ledger<D = unknown> {
   /** Events the ledger has placed (buffered or dropped at the door): tells whether a log() was counted. */
   #placed = 0;
   readonly #onDrop: DropListener<D> | undefined;
+  /** Called after any counter changed but `logged` (worker mode publishes the counters then). */
+  changed: (() => void) | undefined;
 
   constructor(onDrop?: DropListener<D>) {
     this.#onDrop = onDrop;
@@ -56,6 +58,7 @@ export class Ledger<D = unknown> {
     this.#placed++;
     if (shape === 'truncated') this.#truncated++;
     else if (shape === 'split') this.#split++;
+    this.changed?.();
   }
 
   /** A logged event never entered a buffer. */
@@ -74,6 +77,7 @@ export class Ledger<D = unknown> {
   taken(weight: number): void {
     this.#buffered -= weight;
     this.#inFlight += weight;
+    this.changed?.();
   }
 
   /** Events in flight of `weight` were dropped. */
@@ -89,10 +93,12 @@ export class Ledger<D = unknown> {
     this.#batches++;
     this.#bytesSent += bytes;
     this.#markers += markers;
+    this.changed?.();
   }
 
   retried(): void {
     this.#retries++;
+    this.changed?.();
   }
 
   /** Events not yet sent or dropped. */
@@ -140,5 +146,6 @@ export class Ledger<D = unknown> {
     this.#dropped[reason] += weight;
     this.#sinceReport[reason] = (this.#sinceReport[reason] ?? 0) + weight;
     this.#onDrop?.(reason, weight, stage, destination);
+    this.changed?.();
   }
 }

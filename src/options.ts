@@ -182,6 +182,22 @@ export interface LogShipperOptions extends LogGroupOptions {
    */
   readonly exitTimeoutMs?: number;
   /**
+   * Where batching and sending run: `'worker'`, a worker thread of the shipper's own, with the
+   * buffered events in memory shared with it (the program's thread only reads and encodes each event);
+   * or `'main'`, the program's thread. A `client`, `now`, `random` or any function or class instance in
+   * `clientConfig` cannot cross to a worker: left unset, `thread` is then `'main'`; set to `'worker'`,
+   * it is a `ConfigError`. Inside a worker thread (pino's transports), unset means `'main'`.
+   * @default 'worker' (see README, "Threads")
+   */
+  readonly thread?: 'worker' | 'main';
+  /**
+   * Worker mode only: at the process's `'exit'` (`process.exit()`, an uncaught exception, an unhandled
+   * rejection, the end of the event loop), the program's thread waits, at most `exitTimeoutMs`, while
+   * the worker sends what is buffered.
+   * @default true
+   */
+  readonly deliverOnExit?: boolean;
+  /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
    */
@@ -222,6 +238,7 @@ export interface ResolvedOptions {
   readonly dropMarkers: boolean;
   readonly flushOnExit: boolean;
   readonly exitTimeoutMs: number;
+  readonly deliverOnExit: boolean;
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
@@ -265,6 +282,8 @@ const KNOWN_OPTIONS: Record<keyof LogShipperOptions, true> = {
   dropMarkers: true,
   flushOnExit: true,
   exitTimeoutMs: true,
+  thread: true,
+  deliverOnExit: true,
   now: true,
   random: true,
 };
@@ -390,6 +409,7 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     dropMarkers: boolean('dropMarkers', options.dropMarkers, true),
     flushOnExit: boolean('flushOnExit', options.flushOnExit, false),
     exitTimeoutMs: integer('exitTimeoutMs', options.exitTimeoutMs, 5_000, 0, 3_600_000),
+    deliverOnExit: boolean('deliverOnExit', options.deliverOnExit, true),
     minDelayMs,
     maxDelayMs,
     maxRetryTimeMs: integer('retry.maxRetryTimeMs', retry.maxRetryTimeMs, 300_000, 0, 7 * 24 * 3_600_000),

@@ -4,7 +4,6 @@
  * stream per day or hour rotates by itself and a late event lands in the stream of its own time. A
  * name without a template costs a map lookup, as it did before templates.
  */
-import type { Buffers } from './buffers.js';
 import type { Destination, Stream } from './destination.js';
 import { hasTemplateSyntax, type NameTemplate, NameTemplateCache, type TemplateContext } from './template.js';
 
@@ -15,16 +14,32 @@ export interface RouterOptions {
   readonly templateContext: TemplateContext;
 }
 
-export class Router {
-  readonly #buffers: Buffers;
+/** A destination as the router hands it out: its names, and whether its stream name holds a brace. */
+export interface RoutedStream extends Destination {
+  readonly braces: boolean;
+}
+
+/** Where the router finds and makes destinations: the buffers, or the worker mode's registry. */
+export interface StreamRegistry<S extends RoutedStream> {
+  lookup(logGroupName: string, logStreamName: string): S | undefined;
+  stream(logGroupName: string, logStreamName: string): S | undefined;
+  pin(stream: S): void;
+}
+
+export class Router<S extends RoutedStream = Stream> {
+  readonly #buffers: StreamRegistry<S>;
   readonly #group: string;
   readonly #stream: NameTemplate;
   /** The default stream when its name is constant: pinned, so it is never let go. */
-  readonly #defaultStream: Stream | undefined;
+  readonly #defaultStream: S | undefined;
   readonly #templates: NameTemplateCache;
   readonly #refused: (group: unknown, stream: unknown) => void;
 
-  constructor(buffers: Buffers, options: RouterOptions, refused: (group: unknown, stream: unknown) => void) {
+  constructor(
+    buffers: StreamRegistry<S>,
+    options: RouterOptions,
+    refused: (group: unknown, stream: unknown) => void,
+  ) {
     this.#buffers = buffers;
     this.#group = options.groupTemplate.constant as string;
     this.#stream = options.streamTemplate;
@@ -38,7 +53,7 @@ export class Router {
   }
 
   /** The stream for an event at `timestamp` logged to `where` (the default when undefined). */
-  route(where: Partial<Destination> | undefined, timestamp: number): Stream | undefined {
+  route(where: Partial<Destination> | undefined, timestamp: number): S | undefined {
     if (where === undefined) return this.#defaultStream ?? this.#defaultFor(timestamp);
     let group: unknown;
     let stream: unknown;
@@ -85,7 +100,7 @@ export class Router {
     return this.#buffers.stream(groupName, streamName);
   }
 
-  #defaultFor(timestamp: number): Stream | undefined {
+  #defaultFor(timestamp: number): S | undefined {
     const name = this.#stream.expand(timestamp);
     if (name === undefined) {
       this.#refused(this.#group, this.#stream.template);

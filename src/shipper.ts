@@ -1,177 +1,56 @@
 import { EventEmitter } from 'node:events';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { Buffers } from './buffers.js';
-import { Creation } from './creation.js';
-import type { Destination, Stream } from './destination.js';
-import { ENTITY_REJECTED_WARNING_CODE } from './entity.js';
-import { createEvent, totalWeight } from './event.js';
-import { EVENT_LIMIT_WARNING_CODE, EventLimit, eventLimitWarning } from './event-limit.js';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { Destination } from './destination.js';
+import { LocalEngine } from './engine.js';
+import type { CloseResult, Engine, FlushOptions, FlushResult } from './engine-api.js';
 import type { LogShipperEvents } from './events.js';
 import { type ExitParticipant, registerForExit, unregisterForExit } from './exit.js';
-import { Intake } from './intake.js';
-import { Ledger } from './ledger.js';
-import { Markers, markerCount } from './markers.js';
-import { type LogShipperOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { Reporter } from './reporter.js';
-import { markCredentialFailures } from './retry.js';
-import { Router } from './router.js';
-import { Scheduler, type SchedulerOptions } from './scheduler.js';
-import { Sender } from './sender.js';
+import { type LogShipperOptions, resolveOptions } from './options.js';
+import type { Scheduler } from './scheduler.js';
 import type { ShipperStats } from './stats.js';
-import { beforeDeadline, type Deadline, deadline, KeepAlive, type WaitBounds } from './timing.js';
+import { chooseThread } from './worker/crossing.js';
+import { RemoteEngine } from './worker/remote.js';
 
-/** Bounds a wait in `flush()` and `close()`. */
-export interface FlushOptions extends WaitBounds {
-  /** Stop waiting when this signal aborts. */
-  readonly signal?: AbortSignal;
-  /** Stop waiting after this many milliseconds. */
-  readonly timeoutMs?: number;
-}
-
-export interface FlushResult {
-  /** `true` when everything logged before the call was sent or dropped with a reason. */
-  readonly complete: boolean;
-  /** Events still buffered or in flight when the wait ended (0 when complete). */
-  readonly remaining: number;
-}
-
-export interface CloseResult {
-  /** `true` when everything was sent or dropped with a reason before the wait ended. */
-  readonly complete: boolean;
-  /** Events dropped with reason `closed` because the wait ended first. */
-  readonly dropped: number;
-}
+export type { CloseResult, FlushOptions, FlushResult } from './engine-api.js';
 
 /**
  * Takes log events from a running program and gets every one of them into CloudWatch Logs, or
- * counts, by reason, the ones it could not send. A facade: intake reads what is logged, the buffers
- * hold it, the scheduler batches and hands it to the sender, the ledger counts every step, and the
- * reporter tells the program (see README, "Architecture").
+ * counts, by reason, the ones it could not send. A facade over the pipeline (see README,
+ * "Architecture"), which runs on the program's thread or in a worker thread (option `thread`).
  */
 export class LogShipper extends EventEmitter<LogShipperEvents> {
-  readonly #options: ResolvedOptions;
-  /** A plain private field, not `#`: a test checks the client it makes. */
-  private readonly client: CloudWatchLogsClient;
-  readonly #ownsClient: boolean;
-  readonly #ledger: Ledger<Stream>;
-  readonly #intake: Intake;
-  readonly #buffers: Buffers;
-  readonly #router: Router;
-  readonly #reporter: Reporter;
-  readonly #sender: Sender;
-  /** A plain private field, not `#`: a test plants a fault in it. */
-  private readonly scheduler: Scheduler;
-  /** The event size limit: `maxEventBytes`, lowered when the endpoint says it applies a lower one. */
-  readonly #eventLimit: EventLimit;
-  readonly #timer: NodeJS.Timeout;
-  readonly #keepAlive = new KeepAlive();
+  readonly #engine: Engine;
   readonly #exitHooks: ExitParticipant;
-  #closed = false;
-  #closing: Promise<CloseResult> | undefined;
-  /** Aborted when the first of the bounds given to `close()` ends: the close then stops waiting. */
-  #closeBound: AbortController | undefined;
 
   constructor(options: LogShipperOptions) {
     super();
     const resolved = resolveOptions(options);
-    this.#options = resolved;
-    // Retrying happens in one place, the sender; the SDK's own retries would multiply ours.
-    this.client = resolved.client ?? new CloudWatchLogsClient({ ...resolved.clientConfig, maxAttempts: 1 });
-    this.#ownsClient = resolved.client === undefined;
-    // What the client's credential providers throw is marked, so that a provider that fails once is
-    // retried whatever it threw (see `retry.ts`).
-    markCredentialFailures(this.client);
-    const eventLimit = new EventLimit(resolved.maxEventBytes);
-    this.#eventLimit = eventLimit;
-    this.#reporter = new Reporter(this, resolved.now);
-    const markers = resolved.dropMarkers ? new Markers(resolved.now, resolved.flushIntervalMs) : undefined;
-    this.#ledger = new Ledger<Stream>(
-      markers && ((reason, weight, _stage, stream) => stream && markers.note(stream, reason, weight)),
-    );
-    this.#intake = new Intake(resolved.now);
-    this.#buffers = new Buffers(resolved, this.#ledger, {
-      full: (stream) => this.scheduler.held(stream),
-      evicted: (stream) => this.scheduler.progressed(stream),
-      invalidDestination: (group, stream) => refused(group, stream),
-      drain: () =>
-        process.nextTick(() => {
-          if (this.listenerCount('drain') > 0) this.#reporter.notify('drain');
-        }),
-    });
-    const refused = (group: unknown, stream: unknown): void =>
-      this.#reporter.invalidDestination(group, stream);
-    this.#router = new Router(this.#buffers, resolved, refused);
-    const creation = new Creation(this.client, resolved, (key, code, message) =>
-      this.#reporter.warnOnce(key, code, message),
-    );
-    this.#sender = new Sender(this.client, creation, resolved, {
-      sent: (stream, events, bytes, attempts, durationMs) => {
-        const weight = totalWeight(events);
-        this.#ledger.sent(weight, bytes, weight < events.length ? markerCount(events) : 0);
-        if (this.listenerCount('batch') > 0) {
-          this.#reporter.notify('batch', {
-            logGroupName: stream.logGroupName,
-            logStreamName: stream.logStreamName,
-            events: events.length,
-            bytes,
-            attempts,
-            durationMs,
-          });
-        }
-      },
-      dropped: (stream, events, reason) => {
-        this.#ledger.droppedInFlight(reason, totalWeight(events), stream);
-        this.scheduler.dropContinuation(stream, events);
-      },
-      failed: (stream, reason, error, events) => {
-        // Counted as the program logged them: markers and later pieces weigh 0. A batch of markers
-        // alone is not reported (the failure of the events it speaks for was); one of later pieces
-        // alone reports the pieces.
-        let count = totalWeight(events);
-        if (count === 0) for (const event of events) if (event.kind === 'piece') count++;
-        if (count > 0) this.#reporter.deliveryFailed(stream, reason, error, count);
-      },
-      retried: () => this.#ledger.retried(),
-      entityRejected: (warning) => this.#reporter.warnOnce('entity', ENTITY_REJECTED_WARNING_CODE, warning),
-      capacityFreed: () => this.scheduler.schedulePump(),
-      eventTooLarge: (maxEventBytes) => {
-        if (eventLimit.lower(maxEventBytes)) {
-          this.#reporter.warnOnce(
-            'eventLimit',
-            EVENT_LIMIT_WARNING_CODE,
-            eventLimitWarning(maxEventBytes, resolved.oversizedEvents),
-          );
-        }
-      },
-    });
-    // The batcher reads the limit at each take, from the one EventLimit (a getter, not a copy).
-    const schedulerOptions: SchedulerOptions = {
-      ...resolved,
-      get maxEventBytes() {
-        return eventLimit.maxEventBytes;
-      },
-    };
-    this.scheduler = new Scheduler(
-      this.#buffers,
-      this.#sender,
-      this.#ledger,
-      markers,
-      schedulerOptions,
-      () => {
-        if (!this.#closed) this.#buffers.checkDrain();
-      },
-      (error) => this.#reporter.internalError(error, 'sending'),
-    );
-    this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
-    this.#timer.unref();
+    const thread = chooseThread(options);
+    this.#engine =
+      thread === 'worker' ? new RemoteEngine(options, resolved, this) : new LocalEngine(resolved, this);
     this.#exitHooks = {
-      pending: () => this.#ledger.pending,
-      logged: () => this.#ledger.loggedCount,
+      pending: () => this.#engine.pending(),
+      logged: () => this.#engine.logged(),
       flush: (wait) => this.flush(wait),
       close: (wait) => this.close(wait),
       exitTimeoutMs: resolved.exitTimeoutMs,
     };
     if (resolved.flushOnExit) registerForExit(this.#exitHooks);
+  }
+
+  /** Where the pipeline runs: `'main'` (the program's thread) or `'worker'`. */
+  get thread(): 'main' | 'worker' {
+    return this.#engine instanceof LocalEngine ? 'main' : 'worker';
+  }
+
+  /** For a test that checks the client a main-thread shipper makes. */
+  private get client(): CloudWatchLogsClient | undefined {
+    return this.#engine instanceof LocalEngine ? this.#engine.client : undefined;
+  }
+
+  /** For a test that plants a fault in a main-thread shipper's scheduler. */
+  private get scheduler(): Scheduler | undefined {
+    return this.#engine instanceof LocalEngine ? this.#engine.scheduler : undefined;
   }
 
   /**
@@ -181,24 +60,14 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    * callers can pause; `'drain'` follows once it is below the mark again.
    */
   log(input: unknown, destination?: Partial<Destination>): boolean {
-    this.#ledger.logged();
-    const placed = this.#ledger.placed;
-    try {
-      this.#accept(input, destination);
-    } catch (error) {
-      // Every step guards its own input; this is the last line of defense for the host. The event
-      // is counted once: as `internal` unless the ledger placed it before the throw.
-      if (this.#ledger.placed === placed) this.#ledger.droppedAtDoor('internal');
-      this.#reporter.internalError(error);
-    }
-    return this.#buffers.accepting();
+    return this.#engine.log(input, destination);
   }
 
   /** Buffers many events, as `log()` does for each. */
   logMany(inputs: Iterable<unknown>, destination?: Partial<Destination>): boolean {
     let ok = true;
     try {
-      for (const input of inputs) ok = this.log(input, destination);
+      for (const input of inputs) ok = this.#engine.log(input, destination);
     } catch {
       // A throwing iterator ends the call, never the host program.
     }
@@ -209,22 +78,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    * Sends everything logged before the call. Resolves when all of it is sent or dropped with a
    * reason, or when `timeoutMs` passes or `signal` aborts; what is left then stays buffered.
    */
-  async flush(options: FlushOptions = {}): Promise<FlushResult> {
-    const bound = deadline(options);
-    const drain = this.scheduler.drainForFlush();
-    const release = this.#keepAlive.hold();
-    try {
-      let complete = await beforeDeadline(drain.taken, bound);
-      if (complete) complete = await beforeDeadline(Promise.all([...this.scheduler.tasks]), bound);
-      this.#reporter.reportDrops(this.#ledger);
-      const remaining = complete ? 0 : this.#ledger.pending;
-      // A bound that had passed before there was anything to wait for does not make it incomplete.
-      return { complete: complete || remaining === 0, remaining };
-    } finally {
-      drain.cancel();
-      bound.clear();
-      release();
-    }
+  flush(options: FlushOptions = {}): Promise<FlushResult> {
+    return this.#engine.flush(options);
   }
 
   /**
@@ -234,107 +89,17 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
    * close under way as well (whichever bound ends first ends the wait).
    */
   close(options: FlushOptions = {}): Promise<CloseResult> {
-    let bound: Deadline;
-    try {
-      bound = deadline(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closing === undefined) {
-      this.#closed = true;
-      clearInterval(this.#timer);
-      this.#closeBound = new AbortController();
-      // Still registered while it closes: a signal meanwhile bounds the close by exitTimeoutMs.
-      this.#closing = this.#shutDown(this.#closeBound.signal).finally(() =>
-        unregisterForExit(this.#exitHooks),
-      );
-    }
-    if (bound.ended !== undefined) {
-      const controller = this.#closeBound as AbortController;
-      void bound.ended.then(() => controller.abort());
-      void this.#closing.then(bound.clear, bound.clear);
-    }
-    return this.#closing;
+    const closing = this.#engine.close(options);
+    // Still registered while it closes: a signal meanwhile bounds the close by exitTimeoutMs.
+    closing.then(
+      () => unregisterForExit(this.#exitHooks),
+      () => {},
+    );
+    return closing;
   }
 
   /** A snapshot of the counters. */
   stats(): ShipperStats {
-    return this.#ledger.snapshot(this.#sender.concurrency, this.#buffers.size);
-  }
-
-  /** Buffers `input`, or counts why not: every path places the event in the ledger exactly once. */
-  #accept(input: unknown, where: Partial<Destination> | undefined): void {
-    const ledger = this.#ledger;
-    if (this.#closed) {
-      ledger.droppedAtDoor('closed');
-      return;
-    }
-    const intake = this.#intake;
-    const refused = intake.read(input);
-    if (refused !== undefined) {
-      ledger.droppedAtDoor(refused);
-      return;
-    }
-    const { message, timestamp, bytes } = intake;
-    // Routed by the event's own time: a stream name may rotate by day or hour.
-    const stream = this.#router.route(where, timestamp);
-    if (stream === undefined) {
-      ledger.droppedAtDoor('invalidDestination');
-      return;
-    }
-    const limit = this.#eventLimit;
-    if (bytes <= limit.maxMessageBytes) {
-      this.#buffers.holdOne(stream, timestamp, message, bytes);
-      return;
-    }
-    const { oversizedEvents } = this.#options;
-    // Decided before splitting: a message that could never fit the buffers is not copied into pieces.
-    if (
-      oversizedEvents === 'split' &&
-      !this.#buffers.couldHold(Math.ceil(bytes / limit.maxMessageBytes), bytes)
-    ) {
-      ledger.droppedAtDoor('overflow', stream);
-      return;
-    }
-    const made = createEvent(message, timestamp, limit.maxEventBytes, oversizedEvents, bytes);
-    if (made === undefined) {
-      ledger.droppedAtDoor('oversized', stream);
-      return;
-    }
-    const split = Array.isArray(made);
-    this.#buffers.holdMessage(stream, split ? made : [made], split ? 'split' : 'truncated');
-  }
-
-  #tick(): void {
-    try {
-      this.#buffers.sweep();
-      this.scheduler.drainAll();
-      this.#reporter.reportDrops(this.#ledger);
-      this.#reporter.reportHeldErrors(false);
-    } catch (error) {
-      // A throw here would escape the timer and end the host process.
-      this.#reporter.internalError(error, 'the flush interval');
-    }
-  }
-
-  async #shutDown(bound: AbortSignal): Promise<CloseResult> {
-    const before = this.#ledger.droppedCount('closed');
-    const release = this.#keepAlive.hold();
-    try {
-      const { complete } = await this.flush({ signal: bound });
-      if (!complete) {
-        this.scheduler.dropCarried();
-        for (const stream of this.#buffers.dropAll()) this.scheduler.progressed(stream);
-        this.#sender.abort();
-        await Promise.all([...this.scheduler.tasks]);
-      }
-      if (this.#ownsClient) this.client.destroy();
-      this.#buffers.releaseIdle();
-      this.#reporter.reportDrops(this.#ledger);
-      this.#reporter.reportHeldErrors(true);
-      return { complete, dropped: this.#ledger.droppedCount('closed') - before };
-    } finally {
-      release();
-    }
+    return this.#engine.stats();
   }
 }

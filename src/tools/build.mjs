@@ -30,6 +30,33 @@ function requireExportEquals() {
   }
 }
 
+/**
+ * The worker thread's code (src/worker/thread.ts and all it imports, the SDK included) as one
+ * CommonJS file: tsup then carries it as a string in the package (see src/worker/source.ts), and
+ * vitest reads it from there too.
+ */
+async function buildWorker() {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [resolve(import.meta.dirname, '../worker/thread.ts')],
+    outfile: resolve(import.meta.dirname, '../../.worker/worker.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+try {
+  await buildWorker();
+} catch (error) {
+  process.stderr.write(`build failed (the worker: ${error instanceof Error ? error.message : error})\n`);
+  process.exit(1);
+}
+
 const child = spawn(process.execPath, [join(dirname(manifest), bin), ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -1,0 +1,111 @@
+/**
+ * What the program's thread and the worker thread share: the slots of the control block, the record
+ * types of the transport ring, the layout of the published counters, and the messages they post.
+ */
+import { DROP_REASONS } from '../event.js';
+
+/** Slots of the control block (an Int32Array at the start of the transport's shared memory). */
+export const Ctl = {
+  /** Bytes written to the ring, modulo 2^32: written by the program's thread only. */
+  written: 0,
+  /** Bytes read from the ring, modulo 2^32: written by the worker only. */
+  read: 1,
+  /** 1 while the worker waits for `written` to change: the writer wakes it. */
+  sleeping: 2,
+  /** The event size limit in force (`maxEventBytes`, lowered when the endpoint says so). */
+  maxEventBytes: 3,
+  /** 1 while the worker's buffers are below their high-water mark. */
+  accepting: 4,
+  /** Set to 1 by the worker once it has done what the program's `'exit'` asked. */
+  exitDone: 5,
+  /** One bit per event the program listens to (see {@link LISTENED}). */
+  listening: 6,
+  /** The published counters' sequence number: odd while the worker writes them. */
+  statsSeq: 7,
+} as const;
+
+/** Bytes of the control block before the ring's data. */
+export const CONTROL_BYTES = 64;
+
+/** The events whose listeners the worker must know of, by bit. */
+export const LISTENED = ['error', 'drop', 'batch', 'drain'] as const;
+
+/** Record types in the ring. Every record starts with its size (u32) and its type (u32), 8-aligned. */
+export const Rec = {
+  /** The rest of the ring up to its end is unused: go on at 0. */
+  pad: 1,
+  /** A destination's id and names: `id` i32 @8, group bytes u32 @12, stream bytes u32 @16, names @32. */
+  define: 2,
+  /**
+   * The first (or only) event of a message: id i32 @8, message bytes u32 @12, timestamp f64 @16,
+   * pieces u32 @24 (1 unless split), shape u32 @28 (see {@link Shape}), message @32.
+   */
+  event: 3,
+  /** A later piece of a split message: as `event`, pieces and shape unused. */
+  piece: 4,
+  /** Events meant for a destination were dropped on the program's thread: id @8, reason @12, weight f64 @16. */
+  drop: 5,
+} as const;
+
+export const RECORD_HEADER_BYTES = 32;
+
+export const Shape = { none: 0, truncated: 1, split: 2 } as const;
+
+/** The bytes a record of `payload` bytes takes in the ring. */
+export function recordSize(payload: number): number {
+  return (RECORD_HEADER_BYTES + payload + 7) & ~7;
+}
+
+/** The published counters: a Float64Array, in this order, then one per drop reason. */
+export const STAT_FIELDS = [
+  'logged',
+  'sent',
+  'batches',
+  'bytesSent',
+  'retries',
+  'buffered',
+  'inFlight',
+  'truncated',
+  'split',
+  'markers',
+  'concurrency',
+  'destinations',
+] as const;
+
+export const STATS_LENGTH = STAT_FIELDS.length + DROP_REASONS.length;
+
+/** What the worker is started with (its `workerData`). */
+export interface WorkerData {
+  /** The program's options, every one of them able to cross (see `crossing.ts`), `thread` left out. */
+  readonly options: Record<string, unknown>;
+  readonly transport: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
+}
+
+/** Posted by the program's thread. */
+export type ToWorker =
+  | { readonly type: 'flush'; readonly id: number; readonly timeoutMs?: number }
+  | { readonly type: 'close'; readonly id: number }
+  | { readonly type: 'abortClose' }
+  | { readonly type: 'exit'; readonly timeoutMs: number };
+
+/** A `DeliveryError`'s own fields, as they cross. */
+export type ErrorFields = Record<string, unknown> & { readonly message: string };
+
+/** Posted by the worker. */
+export type FromWorker =
+  | {
+      readonly type: 'reply';
+      readonly id: number;
+      readonly result: { complete: boolean; remaining?: number; dropped?: number };
+    }
+  | { readonly type: 'batch'; readonly report: unknown }
+  | { readonly type: 'error'; readonly error: ErrorFields }
+  | { readonly type: 'drop'; readonly counts: Record<string, number> }
+  | { readonly type: 'drain' }
+  | {
+      readonly type: 'warning';
+      readonly message: string;
+      readonly code: string | undefined;
+      readonly name: string | undefined;
+    };

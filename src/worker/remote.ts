@@ -1,0 +1,618 @@
+/**
+ * Worker mode, the program's side: `log()` reads the input, routes it, cuts it to the event limit, and
+ * writes it into the transport ring; a worker thread of the shipper's own (`thread.ts`) does the rest.
+ * `stats()` reads the counters the worker publishes in shared memory; the worker's reports are emitted
+ * here, to the program's listeners. At the process's `'exit'`, the program's thread waits (bounded)
+ * while the worker sends what is buffered.
+ */
+import type { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { EVENT_MEMORY_OVERHEAD_BYTES } from '../buffers.js';
+import type { Destination } from '../destination.js';
+import type { CloseResult, Engine, FlushOptions, FlushResult } from '../engine-api.js';
+import { DeliveryError } from '../errors.js';
+import { createEvent, DROP_REASONS, type DropReason, type LogEvent } from '../event.js';
+import type { BatchReport, LogShipperEvents } from '../events.js';
+import { Intake } from '../intake.js';
+import { Ledger } from '../ledger.js';
+import type { ResolvedOptions } from '../options.js';
+import { Reporter } from '../reporter.js';
+import { Router, type StreamRegistry } from '../router.js';
+import { isLogGroupName, isLogStreamName, maxMessageBytes } from '../rules.js';
+import type { DropCounts, ShipperStats } from '../stats.js';
+import { beforeDeadline, deadline, KeepAlive } from '../timing.js';
+import { withoutThread } from './crossing.js';
+import {
+  Ctl,
+  type FromWorker,
+  LISTENED,
+  Rec,
+  Shape,
+  STAT_FIELDS,
+  STATS_LENGTH,
+  type ToWorker,
+} from './protocol.js';
+import { workerSource } from './source.js';
+import { createTransport, TransportWriter, transportBytes } from './transport.js';
+
+/** A destination as the program's thread knows it: its names, and the id the worker knows it by. */
+class Linked implements Destination {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly braces: boolean;
+  readonly id: number;
+  /** Whether its names went into the ring. */
+  defined = false;
+
+  constructor(logGroupName: string, logStreamName: string, id: number) {
+    this.logGroupName = logGroupName;
+    this.logStreamName = logStreamName;
+    this.braces = /[{}]/.test(logStreamName);
+    this.id = id;
+  }
+}
+
+class Registry implements StreamRegistry<Linked> {
+  readonly #byName = new Map<string, Map<string, Linked>>();
+  readonly #refused: (group: unknown, stream: unknown) => void;
+  #next = 0;
+
+  constructor(refused: (group: unknown, stream: unknown) => void) {
+    this.#refused = refused;
+  }
+
+  lookup(logGroupName: string, logStreamName: string): Linked | undefined {
+    return this.#byName.get(logGroupName)?.get(logStreamName);
+  }
+
+  stream(logGroupName: string, logStreamName: string): Linked | undefined {
+    const known = this.lookup(logGroupName, logStreamName);
+    if (known !== undefined) return known;
+    if (!isLogGroupName(logGroupName) || !isLogStreamName(logStreamName)) {
+      this.#refused(logGroupName, logStreamName);
+      return undefined;
+    }
+    let streams = this.#byName.get(logGroupName);
+    if (streams === undefined) {
+      streams = new Map();
+      this.#byName.set(logGroupName, streams);
+    }
+    const linked = new Linked(logGroupName, logStreamName, this.#next++);
+    streams.set(logStreamName, linked);
+    return linked;
+  }
+
+  pin(): void {
+    // Destinations are never let go on this side: an id is a few bytes.
+  }
+}
+
+/** One `'exit'` listener for every worker-mode shipper. */
+const exiting = new Set<RemoteEngine>();
+function onExit(): void {
+  const engines = [...exiting];
+  const started = Date.now();
+  const waiting = engines.filter((engine) => engine.askToDeliver());
+  for (const engine of waiting) engine.awaitDelivery(started);
+}
+
+export class RemoteEngine implements Engine {
+  readonly #options: ResolvedOptions;
+  readonly #emitter: EventEmitter<LogShipperEvents>;
+  readonly #ledger: Ledger<Linked>;
+  readonly #intake: Intake;
+  readonly #router: Router<Linked>;
+  readonly #reporter: Reporter;
+  readonly #writer: TransportWriter;
+  readonly #ctl: Int32Array;
+  readonly #stats: Float64Array;
+  readonly #worker: Worker;
+  readonly #keepAlive = new KeepAlive();
+  readonly #timer: NodeJS.Timeout;
+  /** Replies awaited, by request id. */
+  readonly #replies = new Map<
+    number,
+    (result: { complete: boolean; remaining?: number; dropped?: number }) => void
+  >();
+  #nextId = 0;
+  /** Drops on this side owed to their streams' markers (the worker writes the markers). */
+  readonly #owed = new Map<Linked, Map<DropReason, number>>();
+  /** Drops the worker reported and this side has not yet: one `'drop'` report covers both. */
+  #workerDrops: Partial<DropCounts> = {};
+  #limit: number;
+  #maxMessageBytes: number;
+  #closed = false;
+  #closing: Promise<CloseResult> | undefined;
+  /** `log()` answered `false`: a `'drain'` is owed. */
+  #wantsDrain = false;
+  /** Set when the worker ended before `close()` ended it: what it held is counted as `internal`. */
+  #lost = 0;
+  #ended = false;
+
+  constructor(options: object, resolved: ResolvedOptions, emitter: EventEmitter<LogShipperEvents>) {
+    this.#options = resolved;
+    this.#emitter = emitter;
+    this.#reporter = new Reporter(emitter, resolved.now);
+    this.#ledger = new Ledger<Linked>(
+      resolved.dropMarkers
+        ? (reason, weight, _stage, linked) => linked && this.#owe(linked, reason, weight)
+        : undefined,
+    );
+    this.#intake = new Intake(resolved.now);
+    const refused = (group: unknown, stream: unknown): void =>
+      this.#reporter.invalidDestination(group, stream);
+    this.#router = new Router(new Registry(refused), resolved, refused);
+    const transport = createTransport(transportBytes(resolved.maxBufferedBytes));
+    const stats = new SharedArrayBuffer(STATS_LENGTH * 8);
+    this.#writer = new TransportWriter(transport);
+    this.#ctl = this.#writer.ctl;
+    this.#stats = new Float64Array(stats);
+    this.#limit = resolved.maxEventBytes;
+    this.#maxMessageBytes = maxMessageBytes(this.#limit);
+    Atomics.store(this.#ctl, Ctl.maxEventBytes, this.#limit);
+    Atomics.store(this.#ctl, Ctl.accepting, 1);
+    this.#listenFor(emitter);
+    this.#worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: { options: withoutThread(options), transport, stats },
+      // The worker's own output is the program's; its warnings come here as messages.
+      stdout: false,
+      stderr: false,
+    });
+    this.#worker.on('message', (message: FromWorker) => this.#received(message));
+    this.#worker.on('error', (error) => this.#workerFailed(error));
+    this.#worker.on('exit', () => this.#workerEnded());
+    // After the listeners: adding a `'message'` listener refs the worker's port again.
+    this.#worker.unref();
+    this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
+    this.#timer.unref();
+    if (resolved.deliverOnExit) {
+      if (exiting.size === 0) process.on('exit', onExit);
+      exiting.add(this);
+    }
+  }
+
+  log(input: unknown, where: Partial<Destination> | undefined): boolean {
+    const ledger = this.#ledger;
+    ledger.logged();
+    const placed = ledger.placed;
+    try {
+      this.#accept(input, where);
+    } catch (error) {
+      if (ledger.placed === placed) ledger.droppedAtDoor('internal');
+      this.#reporter.internalError(error);
+    }
+    return this.#accepting();
+  }
+
+  #accept(input: unknown, where: Partial<Destination> | undefined): void {
+    const ledger = this.#ledger;
+    if (this.#closed || this.#ended) {
+      ledger.droppedAtDoor(this.#closed ? 'closed' : 'internal');
+      return;
+    }
+    const intake = this.#intake;
+    const refused = intake.read(input);
+    if (refused !== undefined) {
+      ledger.droppedAtDoor(refused);
+      return;
+    }
+    const { message, timestamp, bytes } = intake;
+    const linked = this.#router.route(where, timestamp);
+    if (linked === undefined) {
+      ledger.droppedAtDoor('invalidDestination');
+      return;
+    }
+    const limit = Atomics.load(this.#ctl, Ctl.maxEventBytes);
+    if (limit !== this.#limit) {
+      this.#limit = limit;
+      this.#maxMessageBytes = maxMessageBytes(limit);
+    }
+    if (bytes <= this.#maxMessageBytes) {
+      if (this.#writeOne(linked, timestamp, message, bytes)) ledger.buffered(1);
+      else ledger.droppedAtDoor('overflow', linked);
+      return;
+    }
+    const { oversizedEvents, maxBufferedEvents, maxBufferedBytes } = this.#options;
+    const pieces = Math.ceil(bytes / this.#maxMessageBytes);
+    // Decided before splitting: a message that could never fit the buffers is not copied into pieces.
+    if (
+      oversizedEvents === 'split' &&
+      (pieces > maxBufferedEvents || bytes + pieces * EVENT_MEMORY_OVERHEAD_BYTES > maxBufferedBytes)
+    ) {
+      ledger.droppedAtDoor('overflow', linked);
+      return;
+    }
+    const made = createEvent(message, timestamp, limit, oversizedEvents, bytes);
+    if (made === undefined) {
+      ledger.droppedAtDoor('oversized', linked);
+      return;
+    }
+    const events = Array.isArray(made) ? made : [made];
+    if (this.#writeMessage(linked, events, Array.isArray(made) ? Shape.split : Shape.truncated))
+      ledger.buffered(1);
+    else ledger.droppedAtDoor('overflow', linked);
+  }
+
+  /** Writes one event (after its destination's names, the first time); false if the ring is full. */
+  #writeOne(linked: Linked, timestamp: number, message: string, bytes: number): boolean {
+    const writer = this.#writer;
+    if (!linked.defined && !this.#define(linked)) return false;
+    const at = writer.reserve(bytes);
+    if (at < 0) {
+      writer.rollback();
+      return false;
+    }
+    const i = at >> 2;
+    const i32 = writer.i32;
+    i32[i + 1] = Rec.event;
+    i32[i + 2] = linked.id;
+    i32[i + 3] = bytes;
+    writer.f64[(at + 16) >> 3] = timestamp;
+    i32[i + 6] = 1;
+    i32[i + 7] = Shape.none;
+    writer.bytes.write(message, at + 32, bytes, 'utf8');
+    writer.commit();
+    linked.defined = true;
+    return true;
+  }
+
+  /** Writes every piece of one message, or nothing. */
+  #writeMessage(linked: Linked, events: readonly LogEvent[], shape: number): boolean {
+    const writer = this.#writer;
+    let total = 0;
+    let largest = 0;
+    for (const event of events) {
+      total += event.bytes + 32 + 8;
+      largest = Math.max(largest, event.bytes + 32 + 8);
+    }
+    if (!writer.fits(total, largest) || (!linked.defined && !this.#define(linked))) return false;
+    for (let n = 0; n < events.length; n++) {
+      const event = events[n] as LogEvent;
+      const at = writer.reserve(event.bytes);
+      if (at < 0) {
+        writer.rollback();
+        return false;
+      }
+      const i = at >> 2;
+      writer.i32[i + 1] = n === 0 ? Rec.event : Rec.piece;
+      writer.i32[i + 2] = linked.id;
+      writer.i32[i + 3] = event.bytes;
+      writer.f64[(at + 16) >> 3] = event.timestamp;
+      writer.i32[i + 6] = events.length;
+      writer.i32[i + 7] = shape;
+      writer.bytes.write(event.message, at + 32, event.bytes, 'utf8');
+    }
+    writer.commit();
+    linked.defined = true;
+    return true;
+  }
+
+  /** Reserves a record of the destination's names; committed with the event that follows. */
+  #define(linked: Linked): boolean {
+    const writer = this.#writer;
+    const groupBytes = Buffer.byteLength(linked.logGroupName, 'utf8');
+    const streamBytes = Buffer.byteLength(linked.logStreamName, 'utf8');
+    const at = writer.reserve(groupBytes + streamBytes);
+    if (at < 0) return false;
+    const i = at >> 2;
+    writer.i32[i + 1] = Rec.define;
+    writer.i32[i + 2] = linked.id;
+    writer.i32[i + 3] = groupBytes;
+    writer.i32[i + 4] = streamBytes;
+    writer.bytes.write(linked.logGroupName, at + 32, groupBytes, 'utf8');
+    writer.bytes.write(linked.logStreamName, at + 32 + groupBytes, streamBytes, 'utf8');
+    return true;
+  }
+
+  #owe(linked: Linked, reason: DropReason, weight: number): void {
+    let counts = this.#owed.get(linked);
+    if (counts === undefined) {
+      counts = new Map();
+      this.#owed.set(linked, counts);
+    }
+    counts.set(reason, (counts.get(reason) ?? 0) + weight);
+  }
+
+  /** Writes the drops owed to markers, as far as the ring has room. */
+  #writeOwed(): void {
+    if (this.#owed.size === 0 || this.#ended) return;
+    const writer = this.#writer;
+    for (const [linked, counts] of this.#owed) {
+      for (const [reason, weight] of counts) {
+        if (!linked.defined && !this.#define(linked)) {
+          writer.commit();
+          return;
+        }
+        const at = writer.reserve(0);
+        if (at < 0) {
+          writer.commit();
+          return;
+        }
+        const i = at >> 2;
+        writer.i32[i + 1] = Rec.drop;
+        writer.i32[i + 2] = linked.id;
+        writer.i32[i + 3] = DROP_REASONS.indexOf(reason);
+        writer.f64[(at + 16) >> 3] = weight;
+        linked.defined = true;
+        counts.delete(reason);
+      }
+      this.#owed.delete(linked);
+    }
+    writer.commit();
+  }
+
+  #accepting(): boolean {
+    if (Atomics.load(this.#ctl, Ctl.accepting) === 1 && this.#writer.used * 2 < this.#writer.capacity) {
+      return true;
+    }
+    this.#wantsDrain = true;
+    return false;
+  }
+
+  #checkDrain(): void {
+    if (!this.#wantsDrain || this.#closed) return;
+    if (Atomics.load(this.#ctl, Ctl.accepting) !== 1 || this.#writer.used * 2 >= this.#writer.capacity)
+      return;
+    this.#wantsDrain = false;
+    if (this.#emitter.listenerCount('drain') > 0) this.#reporter.notify('drain');
+  }
+
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
+    const bound = deadline(options);
+    const release = this.#keepAlive.hold();
+    try {
+      this.#writeOwed();
+      let complete = this.#ended;
+      if (!this.#ended) {
+        const reply = this.#request({ type: 'flush', id: this.#nextId + 1, ...timeout(options) });
+        complete = await beforeDeadline(reply, bound);
+        if (complete) complete = (await reply).complete;
+      }
+      this.#reportDrops();
+      const remaining = complete ? 0 : this.pending();
+      return { complete: complete || remaining === 0, remaining };
+    } finally {
+      bound.clear();
+      release();
+    }
+  }
+
+  close(options: FlushOptions = {}): Promise<CloseResult> {
+    let bound: ReturnType<typeof deadline>;
+    try {
+      bound = deadline(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      clearInterval(this.#timer);
+      this.#closing = this.#shutDown();
+    }
+    if (bound.ended !== undefined) {
+      void bound.ended.then(() => this.#post({ type: 'abortClose' }));
+      void this.#closing.then(bound.clear, bound.clear);
+    }
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<CloseResult> {
+    const release = this.#keepAlive.hold();
+    try {
+      this.#writeOwed();
+      let result = { complete: this.pending() === 0, dropped: 0 };
+      if (!this.#ended) {
+        const reply = await this.#request({ type: 'close', id: this.#nextId + 1 });
+        result = { complete: reply.complete, dropped: reply.dropped ?? 0 };
+      }
+      this.#reportDrops();
+      this.#reporter.reportHeldErrors(true);
+      exiting.delete(this);
+      if (exiting.size === 0) process.off('exit', onExit);
+      await this.#worker.terminate();
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  stats(): ShipperStats {
+    const own = this.#ledger.snapshot(0, 0);
+    const worker = this.#readStats();
+    const dropped = own.dropped;
+    for (let r = 0; r < DROP_REASONS.length; r++) {
+      const reason = DROP_REASONS[r] as DropReason;
+      dropped[reason] += worker[STAT_FIELDS.length + r] as number;
+    }
+    const field = (name: (typeof STAT_FIELDS)[number]): number => worker[STAT_FIELDS.indexOf(name)] as number;
+    // Written into the ring and not yet read by the worker.
+    const inTransit = own.buffered - field('logged');
+    let buffered = field('buffered') + inTransit;
+    let inFlight = field('inFlight');
+    if (this.#lost > 0) {
+      dropped.internal += buffered + inFlight;
+      buffered = 0;
+      inFlight = 0;
+    }
+    return {
+      logged: own.logged,
+      sent: field('sent'),
+      batches: field('batches'),
+      bytesSent: field('bytesSent'),
+      retries: field('retries'),
+      buffered,
+      inFlight,
+      dropped,
+      truncated: field('truncated'),
+      split: field('split'),
+      markers: field('markers'),
+      concurrency: field('concurrency') || this.#options.concurrency,
+      destinations: field('destinations'),
+    };
+  }
+
+  pending(): number {
+    const stats = this.stats();
+    return stats.buffered + stats.inFlight;
+  }
+
+  logged(): number {
+    return this.#ledger.loggedCount;
+  }
+
+  /** `'exit'`: asks the worker to send what is buffered; false when there is nothing to wait for. */
+  askToDeliver(): boolean {
+    if (this.#ended || (this.#closing !== undefined && this.pending() === 0)) return false;
+    this.#writeOwed();
+    if (this.pending() === 0) return false;
+    Atomics.store(this.#ctl, Ctl.exitDone, 0);
+    this.#post({ type: 'exit', timeoutMs: this.#options.exitTimeoutMs });
+    return true;
+  }
+
+  /** `'exit'`: waits, blocking this thread, until the worker is done or `exitTimeoutMs` since `started`. */
+  awaitDelivery(started: number): void {
+    const left = started + this.#options.exitTimeoutMs - Date.now();
+    if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
+  }
+
+  /** A consistent copy of the counters the worker published. */
+  #readStats(): Float64Array {
+    const copy = new Float64Array(STATS_LENGTH);
+    // The worker writes them between two bumps of the sequence number (a seqlock); a copy taken
+    // while the number stayed even and the same is whole. A worker that died mid-write leaves it
+    // odd: after a few tries, take what is there.
+    for (let tries = 0; tries < 1000; tries++) {
+      const before = Atomics.load(this.#ctl, Ctl.statsSeq);
+      if ((before & 1) === 1) continue;
+      copy.set(this.#stats);
+      if (Atomics.load(this.#ctl, Ctl.statsSeq) === before) return copy;
+    }
+    copy.set(this.#stats);
+    return copy;
+  }
+
+  #request(
+    message: ToWorker & { id: number },
+  ): Promise<{ complete: boolean; remaining?: number; dropped?: number }> {
+    this.#nextId = message.id;
+    return new Promise((resolve) => {
+      this.#replies.set(message.id, resolve);
+      this.#post(message);
+    });
+  }
+
+  #post(message: ToWorker): void {
+    if (!this.#ended) this.#worker.postMessage(message);
+  }
+
+  #received(message: FromWorker): void {
+    switch (message.type) {
+      case 'reply': {
+        const resolve = this.#replies.get(message.id);
+        this.#replies.delete(message.id);
+        resolve?.(message.result);
+        break;
+      }
+      case 'batch':
+        if (this.#emitter.listenerCount('batch') > 0)
+          this.#reporter.notify('batch', message.report as BatchReport);
+        break;
+      case 'error': {
+        const error = reviveError(message.error);
+        if (this.#emitter.listenerCount('error') > 0) this.#reporter.notify('error', error);
+        else process.emitWarning(error.message, { code: error.code });
+        break;
+      }
+      case 'drop':
+        for (const [reason, count] of Object.entries(message.counts)) {
+          const key = reason as DropReason;
+          this.#workerDrops[key] = (this.#workerDrops[key] ?? 0) + count;
+        }
+        break;
+      case 'drain':
+        this.#checkDrain();
+        break;
+      case 'warning':
+        process.emitWarning(message.message, {
+          ...(message.code === undefined ? {} : { code: message.code }),
+          ...(message.name === undefined ? {} : { type: message.name }),
+        });
+        break;
+    }
+  }
+
+  /** One `'drop'` report for both threads' drops since the last. */
+  #reportDrops(): void {
+    const own = this.#ledger.takeDropsSinceReport();
+    const counts: Partial<DropCounts> = { ...own?.counts };
+    let total = own?.total ?? 0;
+    for (const [reason, count] of Object.entries(this.#workerDrops)) {
+      const key = reason as DropReason;
+      counts[key] = (counts[key] ?? 0) + (count as number);
+      total += count as number;
+    }
+    this.#workerDrops = {};
+    if (total > 0 && this.#emitter.listenerCount('drop') > 0)
+      this.#reporter.notify('drop', { counts, total });
+  }
+
+  #tick(): void {
+    try {
+      this.#writeOwed();
+      this.#reportDrops();
+      this.#checkDrain();
+      this.#reporter.reportHeldErrors(false);
+    } catch (error) {
+      this.#reporter.internalError(error, 'the flush interval');
+    }
+  }
+
+  /** Keeps the worker told which events the program listens to. */
+  #listenFor(emitter: EventEmitter<LogShipperEvents>): void {
+    const update = (): void => {
+      let bits = 0;
+      for (let b = 0; b < LISTENED.length; b++)
+        if (emitter.listenerCount(LISTENED[b] as keyof LogShipperEvents) > 0) bits |= 1 << b;
+      Atomics.store(this.#ctl, Ctl.listening, bits);
+    };
+    // `newListener` comes before the listener is added: counted on the next microtask.
+    emitter.on('newListener' as keyof LogShipperEvents, () => queueMicrotask(update));
+    emitter.on('removeListener' as keyof LogShipperEvents, update);
+  }
+
+  #workerFailed(error: unknown): void {
+    this.#reporter.internalError(error, 'sending');
+  }
+
+  #workerEnded(): void {
+    const wasClosing = this.#closing !== undefined;
+    this.#ended = true;
+    clearInterval(this.#timer);
+    exiting.delete(this);
+    if (exiting.size === 0) process.off('exit', onExit);
+    if (!wasClosing) this.#lost = 1;
+    for (const resolve of this.#replies.values())
+      resolve({ complete: false, remaining: this.pending(), dropped: 0 });
+    this.#replies.clear();
+  }
+}
+
+function timeout(options: FlushOptions): { timeoutMs?: number } {
+  return options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+}
+
+/** A `DeliveryError` made again from the fields it crossed with. */
+function reviveError(fields: Record<string, unknown>): DeliveryError {
+  const error = Object.create(DeliveryError.prototype) as DeliveryError;
+  for (const [key, value] of Object.entries(fields)) {
+    Object.defineProperty(error, key, {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: key !== 'stack' && key !== 'message',
+    });
+  }
+  return error;
+}

@@ -1,0 +1,254 @@
+/**
+ * Worker mode, the worker's side: the entry of the worker thread. It reads the transport ring into a
+ * pipeline of its own (`LocalEngine`: buffers, scheduler, sender), publishes the counters in shared
+ * memory for `stats()`, and posts every report to the program's thread. Built into one file with its
+ * dependencies and carried as a string (`source.ts`), so that no bundler can lose it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LocalEngine } from '../engine.js';
+import type { CloseResult, FlushResult } from '../engine-api.js';
+import { DROP_REASONS, type DropReason, type LogEvent } from '../event.js';
+import type { LogShipperEvents } from '../events.js';
+import { type LogShipperOptions, resolveOptions } from '../options.js';
+import type { Emitter } from '../reporter.js';
+import {
+  Ctl,
+  type ErrorFields,
+  type FromWorker,
+  LISTENED,
+  Rec,
+  Shape,
+  STAT_FIELDS,
+  type ToWorker,
+  type WorkerData,
+} from './protocol.js';
+import { TransportReader } from './transport.js';
+
+/** While events come, the ring is read this often; once it is found empty, the worker sleeps until written to. */
+const POLL_MS = 4;
+
+const port = parentPort;
+if (port === null) throw new Error('cloudwatch-shipper: the worker entry runs only in a worker thread');
+const data = workerData as WorkerData;
+const post = (message: FromWorker): void => port.postMessage(message);
+
+// Warnings (the shipper's and the SDK's) are the program's: they go to its process.
+process.emitWarning = ((warning: string | Error, options?: { code?: string; type?: string } | string) => {
+  const message = typeof warning === 'string' ? warning : warning.message;
+  const named = typeof options === 'object' && options !== null;
+  const code = named ? options.code : undefined;
+  const type = named ? options.type : typeof options === 'string' ? options : undefined;
+  post({
+    type: 'warning',
+    message,
+    code,
+    name: type ?? (typeof warning === 'string' ? undefined : warning.name),
+  });
+}) as typeof process.emitWarning;
+
+const reader = new TransportReader(data.transport);
+const ctl = reader.ctl;
+const stats = new Float64Array(data.stats);
+
+const emitter: Emitter = {
+  emit<K extends keyof LogShipperEvents>(event: K, ...args: LogShipperEvents[K]): boolean {
+    publish();
+    if (event === 'batch') post({ type: 'batch', report: args[0] });
+    else if (event === 'error') post({ type: 'error', error: errorFields(args[0]) });
+    else if (event === 'drop')
+      post({ type: 'drop', counts: (args[0] as { counts: Record<string, number> }).counts });
+    else if (event === 'drain') post({ type: 'drain' });
+    return true;
+  },
+  listenerCount(event: keyof LogShipperEvents): number {
+    const bit = LISTENED.indexOf(event);
+    // Drops and drains are always told: the program's thread merges and decides.
+    if (event === 'drop' || event === 'drain') return 1;
+    return bit >= 0 && (Atomics.load(ctl, Ctl.listening) & (1 << bit)) !== 0 ? 1 : 0;
+  },
+};
+
+const engine = new LocalEngine(resolveOptions(data.options as unknown as LogShipperOptions), emitter);
+
+/** Counters to publish: coalesced, one publication per turn of the loop at most. */
+let publishing = false;
+function publishSoon(): void {
+  if (publishing) return;
+  publishing = true;
+  queueMicrotask(publish);
+}
+engine.onChange(publishSoon);
+
+function publish(): void {
+  publishing = false;
+  const snapshot = engine.stats();
+  Atomics.add(ctl, Ctl.statsSeq, 1);
+  for (let f = 0; f < STAT_FIELDS.length; f++)
+    stats[f] = snapshot[STAT_FIELDS[f] as (typeof STAT_FIELDS)[number]];
+  for (let r = 0; r < DROP_REASONS.length; r++)
+    stats[STAT_FIELDS.length + r] = snapshot.dropped[DROP_REASONS[r] as DropReason];
+  Atomics.add(ctl, Ctl.statsSeq, 1);
+  Atomics.store(ctl, Ctl.accepting, engine.accepting() ? 1 : 0);
+  Atomics.store(ctl, Ctl.maxEventBytes, engine.maxEventBytes);
+}
+
+// ---- reading the ring
+
+const names: [string, string][] = [];
+/** The split message being read: its pieces so far. */
+let message: { id: number; events: LogEvent[]; left: number; shape: number } | undefined;
+const bytes = reader.bytes;
+const i32 = reader.i32;
+const f64 = reader.f64;
+
+function handle(type: number, at: number): void {
+  const i = at >> 2;
+  const id = i32[i + 2] as number;
+  if (type === Rec.define) {
+    const group = i32[i + 3] as number;
+    const stream = i32[i + 4] as number;
+    names[id] = [
+      bytes.toString('utf8', at + 32, at + 32 + group),
+      bytes.toString('utf8', at + 32 + group, at + 32 + group + stream),
+    ];
+    return;
+  }
+  const where = names[id] as [string, string];
+  if (type === Rec.drop) {
+    engine.noteDrop(
+      where[0],
+      where[1],
+      DROP_REASONS[i32[i + 3] as number] as DropReason,
+      f64[(at + 16) >> 3] as number,
+    );
+    return;
+  }
+  const length = i32[i + 3] as number;
+  const timestamp = f64[(at + 16) >> 3] as number;
+  const text = bytes.toString('utf8', at + 32, at + 32 + length);
+  if (type === Rec.event) {
+    const pieces = i32[i + 6] as number;
+    const shape = i32[i + 7] as number;
+    if (pieces === 1 && shape === Shape.none) {
+      engine.placeOne(where[0], where[1], timestamp, text, length);
+      return;
+    }
+    message = {
+      id,
+      events: [{ timestamp, message: text, bytes: length, kind: 'event' }],
+      left: pieces - 1,
+      shape,
+    };
+  } else if (message !== undefined) {
+    message.events.push({ timestamp, message: text, bytes: length, kind: 'piece' });
+    message.left--;
+  }
+  if (message !== undefined && message.left === 0) {
+    engine.placeMessage(
+      where[0],
+      where[1],
+      message.events,
+      message.shape === Shape.split ? 'split' : 'truncated',
+    );
+    message = undefined;
+  }
+}
+
+function drain(): number {
+  const read = reader.drain(handle);
+  if (read > 0) publishSoon();
+  return read;
+}
+
+function pump(): void {
+  if (drain() > 0) {
+    setTimeout(pump, POLL_MS);
+    return;
+  }
+  // Asleep until the program's thread writes: it wakes the worker when it sees this flag.
+  Atomics.store(ctl, Ctl.sleeping, 1);
+  const written = Atomics.load(ctl, Ctl.written);
+  if (reader.pending) {
+    Atomics.store(ctl, Ctl.sleeping, 0);
+    setImmediate(pump);
+    return;
+  }
+  const waited = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.written, written);
+  if (waited.async) void waited.value.then(pump);
+  else setImmediate(pump);
+}
+
+/** `Atomics.waitAsync` (Node 16+; in TypeScript's lib from ES2024 on). */
+interface AtomicsWithWaitAsync {
+  waitAsync(
+    array: Int32Array,
+    index: number,
+    value: number,
+  ): { async: false } | { async: true; value: Promise<unknown> };
+}
+
+// ---- requests
+
+let closeAbort: AbortController | undefined;
+
+port.on('message', (request: ToWorker) => {
+  switch (request.type) {
+    case 'flush':
+      drain();
+      void engine.flush(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }).then(
+        (result: FlushResult) => reply(request.id, result),
+        () => reply(request.id, { complete: false }),
+      );
+      break;
+    case 'close':
+      drain();
+      closeAbort = new AbortController();
+      void engine.close({ signal: closeAbort.signal }).then(
+        (result: CloseResult) => reply(request.id, result),
+        () => reply(request.id, { complete: false }),
+      );
+      break;
+    case 'abortClose':
+      closeAbort?.abort();
+      break;
+    case 'exit':
+      drain();
+      void engine.flush({ timeoutMs: request.timeoutMs }).finally(() => {
+        publish();
+        Atomics.store(ctl, Ctl.exitDone, 1);
+        Atomics.notify(ctl, Ctl.exitDone);
+      });
+      break;
+  }
+});
+
+function reply(id: number, result: { complete: boolean; remaining?: number; dropped?: number }): void {
+  publish();
+  post({ type: 'reply', id, result });
+}
+
+/** What crosses of a `DeliveryError`: its own fields, its message and stack, and its cause's name and message. */
+function errorFields(error: unknown): ErrorFields {
+  const source = error as Error & Record<string, unknown>;
+  const fields: Record<string, unknown> = { message: source.message, stack: source.stack, name: source.name };
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (key === 'cause') {
+      const cause = value as { name?: unknown; message?: unknown } | undefined;
+      fields.cause = cause && { name: cause.name, message: cause.message };
+    } else if (typeof value !== 'function' && typeof value !== 'object') fields[key] = value;
+    else if (value !== null && typeof value === 'object') fields[key] = structuredSafe(value);
+  }
+  return fields as ErrorFields;
+}
+
+function structuredSafe(value: object): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return undefined;
+  }
+}
+
+publish();
+pump();

@@ -1,0 +1,127 @@
+/**
+ * The transport: a ring of records in shared memory, written by the program's thread only and read by
+ * the worker only (one producer, one consumer, no lock). The writer never waits: a record that does
+ * not fit is refused and the caller counts the drop. A record never wraps: the writer pads to the end
+ * and goes on at 0. Positions are byte counts modulo 2^32 and the ring's size is a power of two, so a
+ * position's place in the ring is `position & mask`.
+ */
+import { CONTROL_BYTES, Ctl, Rec, recordSize } from './protocol.js';
+
+/** The smallest and largest ring: it holds a largest event (1 MiB) twice over at least. */
+export const MIN_TRANSPORT_BYTES = 4 * 1024 * 1024;
+export const MAX_TRANSPORT_BYTES = 16 * 1024 * 1024;
+
+/** The ring's size for a shipper: an eighth of `maxBufferedBytes`, a power of two within the bounds. */
+export function transportBytes(maxBufferedBytes: number): number {
+  let size = MIN_TRANSPORT_BYTES;
+  while (size < MAX_TRANSPORT_BYTES && size * 8 < maxBufferedBytes) size *= 2;
+  return size;
+}
+
+export function createTransport(dataBytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(CONTROL_BYTES + dataBytes);
+}
+
+class Ring {
+  readonly ctl: Int32Array;
+  /** 32-bit and 64-bit views over the whole memory: a record at byte `a` has its fields at `a >> 2`, `a >> 3`. */
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly bytes: Buffer;
+  readonly capacity: number;
+  readonly mask: number;
+
+  constructor(memory: SharedArrayBuffer) {
+    this.ctl = new Int32Array(memory, 0, CONTROL_BYTES / 4);
+    this.i32 = new Int32Array(memory);
+    this.f64 = new Float64Array(memory);
+    this.bytes = Buffer.from(memory);
+    this.capacity = memory.byteLength - CONTROL_BYTES;
+    this.mask = this.capacity - 1;
+  }
+}
+
+export class TransportWriter extends Ring {
+  /** Where the next record goes (a position), ahead of `written` until `commit()`. */
+  #cursor: number;
+
+  constructor(memory: SharedArrayBuffer) {
+    super(memory);
+    this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
+  }
+
+  /** Bytes in the ring not yet read. */
+  get used(): number {
+    return (this.#cursor - (Atomics.load(this.ctl, Ctl.read) >>> 0)) >>> 0;
+  }
+
+  /** Whether records of `total` bytes (each at most `largest`) fit now, whatever padding they need. */
+  fits(total: number, largest: number): boolean {
+    return this.capacity - this.used >= total + largest;
+  }
+
+  /** Room for one record of `payload` bytes: its absolute byte offset, or -1 when it does not fit. */
+  reserve(payload: number): number {
+    const size = recordSize(payload);
+    const free = this.capacity - this.used;
+    let at = this.#cursor & this.mask;
+    const tail = this.capacity - at;
+    if (tail < size) {
+      if (free < tail + size) return -1;
+      const pad = CONTROL_BYTES + at;
+      this.i32[pad >> 2] = tail;
+      this.i32[(pad >> 2) + 1] = Rec.pad;
+      this.#cursor = (this.#cursor + tail) >>> 0;
+      at = 0;
+    } else if (free < size) return -1;
+    const offset = CONTROL_BYTES + at;
+    this.i32[offset >> 2] = size;
+    this.#cursor = (this.#cursor + size) >>> 0;
+    return offset;
+  }
+
+  /** Makes the records reserved so far visible to the reader, and wakes it if it sleeps. */
+  commit(): void {
+    Atomics.store(this.ctl, Ctl.written, this.#cursor | 0);
+    if (Atomics.load(this.ctl, Ctl.sleeping) === 1) {
+      Atomics.store(this.ctl, Ctl.sleeping, 0);
+      Atomics.notify(this.ctl, Ctl.written);
+    }
+  }
+
+  /** Forgets records reserved since the last commit (all of a message, or none). */
+  rollback(): void {
+    this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
+  }
+}
+
+/** Told of each record the reader reaches: its type and absolute byte offset. */
+export type RecordHandler = (type: number, offset: number) => void;
+
+export class TransportReader extends Ring {
+  /** Reads every record committed so far; returns how many it read (pads not counted). */
+  drain(handle: RecordHandler): number {
+    let read = Atomics.load(this.ctl, Ctl.read) >>> 0;
+    const written = Atomics.load(this.ctl, Ctl.written) >>> 0;
+    let records = 0;
+    while (read !== written) {
+      const offset = CONTROL_BYTES + (read & this.mask);
+      const size = this.i32[offset >> 2] as number;
+      const type = this.i32[(offset >> 2) + 1] as number;
+      if (type !== Rec.pad) {
+        handle(type, offset);
+        records++;
+      }
+      read = (read + size) >>> 0;
+      // Room given back as it is read, so that a long drain does not hold the writer off.
+      if ((records & 255) === 0) Atomics.store(this.ctl, Ctl.read, read | 0);
+    }
+    Atomics.store(this.ctl, Ctl.read, read | 0);
+    return records;
+  }
+
+  /** Whether committed records wait to be read. */
+  get pending(): boolean {
+    return Atomics.load(this.ctl, Ctl.read) !== Atomics.load(this.ctl, Ctl.written);
+  }
+}
