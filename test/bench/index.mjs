@@ -13,6 +13,7 @@ const sections = {
   adaptive: () => import('./adaptive.mjs'),
   fleet: () => import('./fleet.mjs'),
   'loop-delay': () => import('./loop-delay.mjs'),
+  exit: () => import('./exit.mjs'),
 };
 
 const wanted = process.argv.slice(2);
