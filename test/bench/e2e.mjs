@@ -61,7 +61,13 @@ async function startEndpoint() {
       child.on('message', onMessage);
       child.send({ id, op });
     });
-  return { endpoint, ask, close: () => Promise.all([ask('close'), once(child, 'exit')]) };
+  const close = async () => {
+    const exited = once(child, 'exit');
+    await ask('close');
+    child.disconnect();
+    await exited;
+  };
+  return { endpoint, ask, close };
 }
 
 /** Wall time and CPU (user + system, every thread of this process) of `work`, in milliseconds. */
@@ -131,7 +137,10 @@ async function shipper(mode, endpoint, streams, streamPrefix, messages, now) {
 
 export async function run() {
   const cwl = await startEndpoint();
-  const client = new CloudWatchLogsClient({ ...clientConfig(cwl.endpoint), maxAttempts: 1 });
+  // A client for each run, destroyed after it: a keep-alive socket left idle while another run goes
+  // on is closed by the endpoint's keepAliveTimeout, and a request written to it as it closes fails
+  // (EPIPE) with nobody to retry it (maxAttempts 1, as the shipper's own client).
+  let client;
   const messages = Array.from({ length: N }, (_, i) => line(i));
   const runners = {
     floor: (streams, prefix, now) => floor(client, streams, prefix, messages, now),
@@ -150,6 +159,7 @@ export async function run() {
         if (best[name]?.unavailable) continue;
         // A fresh endpoint for each run: its store does not grow, and what it accepted is this run's.
         await cwl.ask('reset');
+        client = new CloudWatchLogsClient({ ...clientConfig(cwl.endpoint), maxAttempts: 1 });
         await client.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
         const prefix = `${name}-${r}-`;
         for (let s = 0; s < streams; s++) {
@@ -158,6 +168,7 @@ export async function run() {
           );
         }
         const m = await runner(streams, prefix, Date.now());
+        client.destroy();
         if (m.unavailable) {
           best[name] = m;
           continue;
@@ -172,7 +183,6 @@ export async function run() {
     }
     results.push({ streams, best });
   }
-  client.destroy();
   await cwl.close();
 
   const cpu = (ms) => `CPU ${(ms / 1000).toFixed(2)} s`;

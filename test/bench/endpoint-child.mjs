@@ -9,8 +9,8 @@ process.on('message', async ({ id, op }) => {
   if (op === 'reset') cwl.reset();
   else if (op === 'stats') result = cwl.stats();
   else if (op === 'close') await cwl.close();
-  process.send({ id, result }, () => {
-    if (op === 'close') process.disconnect();
-  });
+  process.send({ id, result });
 });
+// The parent gone (a run that threw, say), nothing would ever close the server: end with it.
+process.once('disconnect', () => process.exit(0));
 process.send({ endpoint: cwl.endpoint });
