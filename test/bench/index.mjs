@@ -12,6 +12,8 @@ const sections = {
   memory: () => import('./memory.mjs'),
   adaptive: () => import('./adaptive.mjs'),
   fleet: () => import('./fleet.mjs'),
+  'loop-delay': () => import('./loop-delay.mjs'),
+  exit: () => import('./exit.mjs'),
 };
 
 const wanted = process.argv.slice(2);
