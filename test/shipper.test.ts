@@ -888,6 +888,7 @@ describe('LogShipper — lifecycle', () => {
       logGroupName: 'g',
       logStreamName: 's',
       clientConfig: { region: 'eu-west-1' },
+      thread: 'main',
     });
     shippers.push(shipper);
     const client = (shipper as unknown as { client: CloudWatchLogsClient }).client;

@@ -23,6 +23,7 @@ import type { DropCounts, ShipperStats } from '../stats.js';
 import { beforeDeadline, deadline, KeepAlive } from '../timing.js';
 import { withoutThread } from './crossing.js';
 import {
+  belowHighWater,
   Ctl,
   type FromWorker,
   LISTENED,
@@ -121,6 +122,9 @@ export class RemoteEngine implements Engine {
   #workerDrops: Partial<DropCounts> = {};
   #limit: number;
   #maxMessageBytes: number;
+  readonly #highWaterEvents: number;
+  /** Messages written into the ring, modulo 2^32. */
+  #messages = 0;
   #closed = false;
   #closing: Promise<CloseResult> | undefined;
   /** `log()` answered `false`: a `'drain'` is owed. */
@@ -147,6 +151,7 @@ export class RemoteEngine implements Engine {
     this.#writer = new TransportWriter(transport);
     this.#ctl = this.#writer.ctl;
     this.#stats = new Float64Array(stats);
+    this.#highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
     this.#limit = resolved.maxEventBytes;
     this.#maxMessageBytes = maxMessageBytes(this.#limit);
     Atomics.store(this.#ctl, Ctl.maxEventBytes, this.#limit);
@@ -252,6 +257,7 @@ export class RemoteEngine implements Engine {
     i32[i + 6] = 1;
     i32[i + 7] = Shape.none;
     writer.bytes.write(message, at + 32, bytes, 'utf8');
+    this.#messageWritten();
     writer.commit();
     linked.defined = true;
     return true;
@@ -283,9 +289,16 @@ export class RemoteEngine implements Engine {
       writer.i32[i + 7] = shape;
       writer.bytes.write(event.message, at + 32, event.bytes, 'utf8');
     }
+    this.#messageWritten();
     writer.commit();
     linked.defined = true;
     return true;
+  }
+
+  /** Counts a message into the ring, before the commit that shows it to the worker. */
+  #messageWritten(): void {
+    this.#messages = (this.#messages + 1) | 0;
+    Atomics.store(this.#ctl, Ctl.sentIn, this.#messages);
   }
 
   /** Reserves a record of the destination's names; committed with the event that follows. */
@@ -342,18 +355,25 @@ export class RemoteEngine implements Engine {
     writer.commit();
   }
 
+  #belowHighWater(): boolean {
+    return belowHighWater(this.#ctl, this.#highWaterEvents, this.#writer.used, this.#writer.capacity);
+  }
+
   #accepting(): boolean {
-    if (Atomics.load(this.#ctl, Ctl.accepting) === 1 && this.#writer.used * 2 < this.#writer.capacity) {
-      return true;
+    if (this.#belowHighWater()) return true;
+    if (!this.#wantsDrain) {
+      this.#wantsDrain = true;
+      Atomics.store(this.#ctl, Ctl.wantsDrain, 1);
     }
-    this.#wantsDrain = true;
     return false;
   }
 
   #checkDrain(): void {
     if (!this.#wantsDrain || this.#closed) return;
-    if (Atomics.load(this.#ctl, Ctl.accepting) !== 1 || this.#writer.used * 2 >= this.#writer.capacity)
+    if (!this.#belowHighWater()) {
+      Atomics.store(this.#ctl, Ctl.wantsDrain, 1);
       return;
+    }
     this.#wantsDrain = false;
     if (this.#emitter.listenerCount('drain') > 0) this.#reporter.notify('drain');
   }
@@ -583,7 +603,7 @@ export class RemoteEngine implements Engine {
   }
 
   #workerFailed(error: unknown): void {
-    this.#reporter.internalError(error, 'sending');
+    this.#reporter.internalError(error, 'the worker thread');
   }
 
   #workerEnded(): void {

@@ -120,6 +120,11 @@ export class TransportReader extends Ring {
     return records;
   }
 
+  /** Bytes committed and not yet read. */
+  get used(): number {
+    return ((Atomics.load(this.ctl, Ctl.written) >>> 0) - (Atomics.load(this.ctl, Ctl.read) >>> 0)) >>> 0;
+  }
+
   /** Whether committed records wait to be read. */
   get pending(): boolean {
     return Atomics.load(this.ctl, Ctl.read) !== Atomics.load(this.ctl, Ctl.written);
