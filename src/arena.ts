@@ -13,17 +13,19 @@
  * | 16 | u32 | previous record of the same stream, or NIL |
  * | 20 | u32 | stream slot × 8 + flags (free, piece of a split message, ASCII) |
  *
- * Each stream's records form a list (head and tail kept in its `StreamBuffer`). The read position
- * is always on the oldest live record, which is the head of its stream's list as long as no record
- * was moved: so the overflow policy finds the event logged first in O(1), and a record taken from a
- * stream's head is only marked free until the read position passes over it. A record never wraps:
- * one that does not fit before the end starts again at offset 0, leaving the end unused.
+ * Each stream's records form a list (head and tail kept in its `StreamBuffer`). Ring order is
+ * arrival order, always: so the read position, on the oldest live record, is on the event logged
+ * first, which is the head of its stream's list; the overflow policy finds and frees it in O(1),
+ * without making garbage. A record taken from a stream's head is only marked free until the read
+ * position passes over it. A record never wraps: one that does not fit before the end starts again
+ * at offset 0, leaving the end unused.
  *
  * When the holes left by taken records keep a record from being placed though the bytes held are
- * within the bound, the oldest live records are moved to the write end one at a time (each move
- * frees the space it leaves, and the read position skips the holes behind it); past a small budget
- * of moves, the ring is compacted in place, in ring order. The caller sizes the arena with the
- * slack that makes the compaction always succeed (see `arenaCapacity`).
+ * within the bound (a quiet stream holds the oldest record while others come and go), the ring is
+ * compacted in place from its first hole: the live records after it slide back, in ring order, so
+ * arrival order is kept. The caller sizes the arena with the slack that makes a compaction always
+ * succeed (see `arenaCapacity`); a compaction walks the records written since the last one and the
+ * live ones behind the first hole, not the whole arena.
  */
 import type { StreamBuffer } from './destination.js';
 import type { EventKind, LogEvent } from './event.js';
@@ -50,6 +52,25 @@ const ASCII = 4;
 /** The tag is slot × FLAGS + flags. */
 const FLAGS = 8;
 
+/**
+ * Node's own copy and decode methods, which `write()` and `toString()` call after checking their
+ * arguments (undocumented, present in every Node release; `write` and `toString` when absent).
+ * Called directly they halve the cost of copying a message into the arena.
+ */
+interface NodeBuffer extends Buffer {
+  latin1Write(text: string, offset: number, length: number): number;
+  utf8Write(text: string, offset: number, length: number): number;
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
+const proto = Buffer.prototype as Partial<NodeBuffer>;
+const nodeMethods =
+  typeof proto.latin1Write === 'function' &&
+  typeof proto.utf8Write === 'function' &&
+  typeof proto.latin1Slice === 'function' &&
+  typeof proto.utf8Slice === 'function';
+
 /** Where an arena's bytes live: any `ArrayBuffer` or `SharedArrayBuffer` of at least `bytes` bytes. */
 export type ArenaMemory = (bytes: number) => ArrayBufferLike;
 
@@ -75,7 +96,7 @@ export function arenaCapacity(maxHeldBytes: number, maxRecordBytes: number): num
 
 export class Arena<O extends ArenaOwner> {
   readonly capacity: number;
-  readonly #bytes: Buffer;
+  readonly #bytes: NodeBuffer;
   readonly #view: DataView;
   /** The owner of each slot in use; a stream holds a slot while it holds records. */
   readonly #owners: (O | undefined)[] = [];
@@ -88,15 +109,23 @@ export class Arena<O extends ArenaOwner> {
   #wrapEnd = 0;
   #records = 0;
   #used = 0;
-  /** Records moved to the write end, and compactions: for tests. @internal */
-  moved = 0;
+  /** A freed record between the read and write positions, no later in ring order than any other; NIL when unknown. */
+  #firstHole = NIL;
+  /** Compactions so far: for tests. @internal */
   compactions = 0;
 
   constructor(capacity: number, memory: ArenaMemory = privateMemory) {
     if (!(capacity > 0 && capacity <= ARENA_MAX_BYTES)) throw new RangeError(`arena capacity ${capacity}`);
     const backing = memory(capacity);
     this.capacity = capacity;
-    this.#bytes = Buffer.from(backing, 0, capacity);
+    const bytes = Buffer.from(backing, 0, capacity) as NodeBuffer;
+    if (!nodeMethods) {
+      bytes.latin1Write = (text, offset, length) => bytes.write(text, offset, length, 'latin1');
+      bytes.utf8Write = (text, offset, length) => bytes.write(text, offset, length, 'utf8');
+      bytes.latin1Slice = (start, end) => bytes.toString('latin1', start, end);
+      bytes.utf8Slice = (start, end) => bytes.toString('utf8', start, end);
+    }
+    this.#bytes = bytes;
     this.#view = new DataView(backing, 0, capacity);
   }
 
@@ -116,7 +145,7 @@ export class Arena<O extends ArenaOwner> {
     return this.#wrapped ? this.#wrapEnd - this.#read + this.#write : this.#write - this.#read;
   }
 
-  /** The owner of the oldest record in the ring (the one logged first unless records were moved). */
+  /** The owner of the oldest record held: the stream of the event logged first. */
   front(): O | undefined {
     if (this.#records === 0) return undefined;
     return this.#owners[this.#view.getUint32(this.#read + TAG, true) >>> 3];
@@ -141,7 +170,8 @@ export class Arena<O extends ArenaOwner> {
       buffer.slot * FLAGS + (kind === 'piece' ? PIECE : 0) + (ascii ? ASCII : 0),
       true,
     );
-    this.#bytes.write(message, at + RECORD_HEADER_BYTES, bytes, ascii ? 'latin1' : 'utf8');
+    if (ascii) this.#bytes.latin1Write(message, at + RECORD_HEADER_BYTES, bytes);
+    else this.#bytes.utf8Write(message, at + RECORD_HEADER_BYTES, bytes);
     if (buffer.tail === NIL) buffer.head = at;
     else view.setUint32(buffer.tail + NEXT, at, true);
     buffer.tail = at;
@@ -192,7 +222,8 @@ export class Arena<O extends ArenaOwner> {
       const start = at + RECORD_HEADER_BYTES;
       events.push({
         timestamp: view.getFloat64(at + TIMESTAMP, true),
-        message: bytes.toString(tag & ASCII ? 'latin1' : 'utf8', start, start + length),
+        message:
+          tag & ASCII ? bytes.latin1Slice(start, start + length) : bytes.utf8Slice(start, start + length),
         bytes: length,
         kind: piece ? 'piece' : 'event',
       });
@@ -236,6 +267,8 @@ export class Arena<O extends ArenaOwner> {
     this.#used -= RECORD_HEADER_BYTES + length;
     if (this.#records === 0) this.#reset();
     else if (at === this.#read) this.#advance();
+    else if (this.#firstHole === NIL || this.#ringOrder(at) < this.#ringOrder(this.#firstHole))
+      this.#firstHole = at;
     return tag;
   }
 
@@ -246,6 +279,12 @@ export class Arena<O extends ArenaOwner> {
     this.#wrapEnd = 0;
     this.#records = 0;
     this.#used = 0;
+    this.#firstHole = NIL;
+  }
+
+  /** How far `at`, a record held between the read and write positions, is from the read position. */
+  #ringOrder(at: number): number {
+    return at >= this.#read ? at - this.#read : at + this.#wrapEnd - this.#read;
   }
 
   /** Moves the read position over freed records, to the oldest live one (there is one). */
@@ -259,6 +298,8 @@ export class Arena<O extends ArenaOwner> {
         continue;
       }
       if ((view.getUint32(read + TAG, true) & FREE) === 0) break;
+      // Passing the first hole: the next one is not known (a compaction starts from the read position).
+      if (read === this.#firstHole) this.#firstHole = NIL;
       read += RECORD_HEADER_BYTES + view.getUint32(read + LENGTH, true);
     }
     this.#read = read;
@@ -290,38 +331,12 @@ export class Arena<O extends ArenaOwner> {
     return at;
   }
 
-  /** Makes room for `size` bytes that the bound says fit: moves the oldest records, or compacts. */
+  /** Makes room for `size` bytes that the bound says fit, by compacting. */
   #makeRoom(size: number): number {
-    const view = this.#view;
-    // Moving records one at a time costs what it moves; past a few times the record placed, a
-    // compaction (which touches every record held) is the cheaper way.
-    let budget = 4 * size;
-    for (;;) {
-      const front = RECORD_HEADER_BYTES + view.getUint32(this.#read + LENGTH, true);
-      if (front > budget || !this.#moveFront(front)) break;
-      budget -= front;
-      const at = this.#place(size);
-      if (at !== NIL) return at;
-    }
     this.#compact();
     const at = this.#place(size);
     if (at === NIL) throw new Error(`the buffer arena has no room for ${size} bytes after compaction`);
     return at;
-  }
-
-  /** Moves the oldest live record (of `size` bytes) to the write end; false if there is no room. */
-  #moveFront(size: number): boolean {
-    const from = this.#read;
-    const to = this.#place(size);
-    if (to === NIL) return false;
-    this.#bytes.copyWithin(to, from, from + size);
-    const view = this.#view;
-    const tag = view.getUint32(to + TAG, true);
-    this.#relink(to, tag);
-    view.setUint32(from + TAG, tag | FREE, true);
-    this.#advance();
-    this.moved++;
-    return true;
   }
 
   /** Points a moved record's neighbours (or its owner's head and tail) at its new place. */
@@ -337,23 +352,25 @@ export class Arena<O extends ArenaOwner> {
   }
 
   /**
-   * Slides every live record back over the holes, in ring order, from the read position. A record
-   * never moves forward past one not yet moved, so each copy overlaps only its own old place.
+   * Slides the live records after the first hole back over the holes, in ring order. A record never
+   * moves forward, nor past one not yet moved, so each copy overlaps only its own old place.
    */
   #compact(): void {
     const view = this.#view;
-    let from = this.#read;
-    let to = from;
-    let sourceWrapped = this.#wrapped;
-    let wrapped = false;
-    let wrapEnd = 0;
-    let remaining = this.#records;
-    while (remaining > 0) {
+    const start = this.#firstHole === NIL ? this.#read : this.#firstHole;
+    let from = start;
+    let to = start;
+    // Whether `from` is still in the part before the wrap, and the same for `to`.
+    let sourceWrapped = this.#wrapped && start >= this.#read;
+    let wrapped = this.#wrapped && start < this.#read;
+    let wrapEnd = wrapped ? this.#wrapEnd : 0;
+    const end = this.#write;
+    for (;;) {
       if (sourceWrapped && from === this.#wrapEnd) {
         from = 0;
         sourceWrapped = false;
-        continue;
       }
+      if (!sourceWrapped && from === end) break;
       const size = RECORD_HEADER_BYTES + view.getUint32(from + LENGTH, true);
       const tag = view.getUint32(from + TAG, true);
       if ((tag & FREE) === 0) {
@@ -367,13 +384,13 @@ export class Arena<O extends ArenaOwner> {
           this.#relink(to, tag);
         }
         to += size;
-        remaining--;
       }
       from += size;
     }
     this.#write = to;
     this.#wrapped = wrapped;
     this.#wrapEnd = wrapEnd;
+    this.#firstHole = NIL;
     this.compactions++;
   }
 }
