@@ -111,8 +111,9 @@ export class Arena<O extends ArenaOwner> {
   #used = 0;
   /** A freed record between the read and write positions, no later in ring order than any other; NIL when unknown. */
   #firstHole = NIL;
-  /** Compactions so far: for tests. @internal */
+  /** Compactions so far, and records decoded into events: for tests. @internal */
   compactions = 0;
+  decoded = 0;
 
   constructor(capacity: number, memory: ArenaMemory = privateMemory) {
     if (!(capacity > 0 && capacity <= ARENA_MAX_BYTES)) throw new RangeError(`arena capacity ${capacity}`);
@@ -228,6 +229,7 @@ export class Arena<O extends ArenaOwner> {
         kind: piece ? 'piece' : 'event',
       });
       batchBytes += eventSize(length);
+      this.decoded++;
       this.#removeHead(buffer);
     }
     return events;
@@ -357,7 +359,10 @@ export class Arena<O extends ArenaOwner> {
    */
   #compact(): void {
     const view = this.#view;
-    const start = this.#firstHole === NIL ? this.#read : this.#firstHole;
+    // From the first hole; but from the read position when that hole is past the wrap, so that the
+    // unused end before the wrap is reclaimed too (it can be large: see the early wrap in #place).
+    const hole = this.#firstHole;
+    const start = hole === NIL || (this.#wrapped && hole < this.#read) ? this.#read : hole;
     let from = start;
     let to = start;
     // Whether `from` is still in the part before the wrap, and the same for `to`.
