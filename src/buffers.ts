@@ -20,6 +20,7 @@ import {
   RECORD_HEADER_BYTES,
 } from './arena.js';
 import { Stream } from './destination.js';
+import { ConfigError } from './errors.js';
 import type { LogEvent } from './event.js';
 import { totalWeight } from './event.js';
 import type { Ledger } from './ledger.js';
@@ -133,7 +134,18 @@ export class Buffers implements BufferStore {
     const largest = RECORD_HEADER_BYTES + maxMessageBytes(limits.maxEventBytes ?? limits.maxBatchBytes);
     const maxRecord = Math.min(largest, limits.maxBufferedBytes);
     this.#maxBytes = Math.min(limits.maxBufferedBytes, ARENA_MAX_BYTES - arenaCapacity(0, maxRecord));
-    this.#arena = new Arena(arenaCapacity(this.#maxBytes, maxRecord), limits.memory ?? privateMemory);
+    const capacity = arenaCapacity(this.#maxBytes, maxRecord);
+    try {
+      this.#arena = new Arena(capacity, limits.memory ?? privateMemory);
+    } catch (error) {
+      // The system would not give the memory (a RangeError): a bound the process cannot hold.
+      throw new ConfigError(
+        'maxBufferedBytes',
+        limits.maxBufferedBytes,
+        'a bound this process can allocate',
+        `\`maxBufferedBytes\` of ${limits.maxBufferedBytes} needs a buffer of ${capacity} bytes, which could not be allocated (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
     this.#highWaterEvents = Math.ceil(limits.maxBufferedEvents * limits.highWaterMark);
     this.#highWaterBytes = Math.ceil(this.#maxBytes * limits.highWaterMark);
     this.#idlePeriods = Math.max(2, Math.ceil(STREAM_IDLE_MS / limits.flushIntervalMs));
