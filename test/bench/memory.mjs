@@ -101,9 +101,10 @@ export async function run() {
         `the producer alone ${fmt(producer.growth)}`,
     );
     for (const { policy, growth, overflow } of policies) {
+      const net = growth - producer.growth;
       console.log(
         `    ${policy.padEnd(10)} ${fmt(growth).padStart(10)} (${overflow.toLocaleString('en-US')} dropped as overflow)` +
-          ` → ${ratio(growth, bound)} of the bound (target ≤ 1×)`,
+          ` → ${ratio(growth, bound)} of the bound (target ≤ 1×); less the producer's ${fmt(net)}: ${ratio(net, bound)}`,
       );
     }
   }
