@@ -58,6 +58,25 @@ describe('Arena', () => {
     expect(arena.records).toBe(0);
   });
 
+  it('makes the buffers throw a ConfigError naming maxBufferedBytes when the memory cannot be had', () => {
+    const limits: BufferLimits = {
+      maxBufferedEvents: 10,
+      maxBufferedBytes: 1 << 20,
+      highWaterMark: 1,
+      onBufferFull: 'dropOldest',
+      maxBatchEvents: 10,
+      maxBatchBytes: 1_048_576,
+      flushIntervalMs: 1_000,
+      memory: () => {
+        throw new RangeError('Array buffer allocation failed');
+      },
+    };
+    const hooks = { full() {}, evicted() {}, invalidDestination() {}, drain() {} };
+    expect(() => new Buffers(limits, new Ledger<Stream>(), hooks)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', code: 'CWS_CONFIG', option: 'maxBufferedBytes' }),
+    );
+  });
+
   it('refuses a capacity that u32 offsets cannot address', () => {
     expect(() => new Arena(ARENA_MAX_BYTES + 1)).toThrow(RangeError);
     expect(() => new Arena(0)).toThrow(RangeError);
