@@ -12,6 +12,9 @@ const shipper = new LogShipper({
   // Lambda sets it, but process.env's values are `string | undefined`: strict TypeScript wants a
   // fallback (also what a run outside Lambda uses).
   logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local',
+  // On the function's own thread: a worker thread would add its start to every cold start, and
+  // withShipper flushes before each invocation returns anyway (see "Threads" in README).
+  thread: 'main',
 });
 
 interface OrderEvent {

@@ -183,6 +183,25 @@ describe('bundled with esbuild', () => {
     },
   );
 
+  it.each(variants)(
+    'a worker-mode program ($format, SDK external: $externalSdk) starts its worker from the bundle and delivers at process.exit()',
+    async ({ format, externalSdk }) => {
+      const name = `worker-${label({ format, externalSdk })}`;
+      const built = await bundle('test/fixtures/bundle/worker-exit-app.mjs', name, format, { externalSdk });
+      const load =
+        format === 'esm'
+          ? `await import(${JSON.stringify(pathToFileURL(built.file).href)});`
+          : `require(${JSON.stringify(built.file)});`;
+      const child = await runBundle(built, format, load, { externalSdk, stream: name });
+      expect(built.warnings).toEqual([]);
+      expect(child.stderr).toBe('');
+      expect(child.code).toBe(0);
+      expect(child.stdout.trim()).toBe('worker');
+      const stored = cwl.events('/bundled/worker', name).map((e) => e.message);
+      expect(new Set(stored)).toEqual(new Set(Array.from({ length: 1000 }, (_, i) => `line ${i}`)));
+    },
+  );
+
   it('needs the createRequire banner as ESM: without it, CommonJS code in the bundle cannot require Node modules', async () => {
     const built = await bundle('test/fixtures/bundle/winston-app.mjs', 'winston-no-banner', 'esm', {
       banner: false,

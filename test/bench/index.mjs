@@ -14,6 +14,7 @@ const sections = {
   fleet: () => import('./fleet.mjs'),
   'loop-delay': () => import('./loop-delay.mjs'),
   exit: () => import('./exit.mjs'),
+  coldstart: () => import('./coldstart.mjs'),
 };
 
 const wanted = process.argv.slice(2);

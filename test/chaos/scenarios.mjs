@@ -324,6 +324,12 @@ export async function runScenario(options) {
       if (report.durationMs > slowestBatchMs) slowestBatchMs = report.durationMs;
     });
 
+    // A service's logging starts once its shipper is up: in worker mode, a flush answers once the
+    // worker runs. (What a worker's start-up holds back sits in the ring, and the buffer's bounds
+    // apply as the worker reads it: the overflow scenario's 2,000-event buffer is smaller than
+    // what a start-up of half a second on a loaded machine would hold at 5,000 events/s.)
+    await shipper.flush();
+
     const setFaults = (faults) =>
       Promise.resolve()
         .then(() => endpoint.setFaults(faults))
