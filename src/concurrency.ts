@@ -34,6 +34,8 @@ export class AdaptiveLimit {
   epoch = 0;
 
   private pacing = false;
+  /** Requests in flight allowed while pacing (see {@link pipeline}). */
+  private pacedLimit = 1;
   /**
    * The base rate right after the last cut, and its growth, in requests per millisecond (per ms²);
    * the rate asked is the base rate times the backlog factor.
@@ -73,6 +75,7 @@ export class AdaptiveLimit {
 
   /** Requests allowed in flight now. */
   get limit(): number {
+    if (this.pacing) return this.pacedLimit;
     return Math.max(this.min, Math.floor(this.value));
   }
 
@@ -92,6 +95,17 @@ export class AdaptiveLimit {
     this.firstOutcomeAt = Math.min(this.firstOutcomeAt, now);
     record(this.successes, now);
     if (!this.pacing) this.value = Math.min(this.max, this.value + 1 / this.value);
+    else this.pipeline(now);
+  }
+
+  /**
+   * While pacing, enough requests in flight for the paced rate, with room to spare, each waiting for
+   * its turn: when requests take longer than the spacing (a loaded host, a distant endpoint), one in
+   * flight would fall short of the rate, and short of the process's share of the quota.
+   */
+  private pipeline(now: number): void {
+    const needed = Math.ceil(this.askedAt(now) * this.meanLatencyMs * PIPELINE_HEADROOM);
+    this.pacedLimit = Math.min(this.max, Math.max(this.min, needed));
   }
 
   /** A request that started in `startedEpoch` was throttled at `now`; true if that cut the limit. */
@@ -142,6 +156,7 @@ export class AdaptiveLimit {
       Math.max(MIN_RATE, (current * CUT) / factor, (Math.max(peak, delivered) * FLOOR) / factor),
       now,
     );
+    this.pipeline(now);
     return true;
   }
 
@@ -172,6 +187,7 @@ export class AdaptiveLimit {
         // flight takes over. Not sooner: the backlog factor alone can ask that fast of a quota
         // that is still refusing, and unpaced, every process would then ask as fast as it can.
         this.pacing = false;
+        this.value = Math.max(this.value, this.pacedLimit);
       } else {
         start = Math.max(now, this.nextStartAt);
         // Jittered around 1 / rate (the mean stays 1 / rate).
@@ -246,6 +262,8 @@ const GROWTH_PER_SECOND = 0.02;
  * second after second, and a process whose buffers fill loses events.
  */
 const BACKLOG_FACTOR_FULL = 4;
+/** Requests in flight while pacing: this many times the paced rate × the mean latency. */
+const PIPELINE_HEADROOM = 1.5;
 /** Paced starts are spaced by 1 / rate times a uniform draw in [0.5, 1.5). */
 const PACING_JITTER = 1;
 /**

@@ -146,6 +146,21 @@ describe('AdaptiveLimit — pacing at one request in flight', () => {
     expect(over).toBe(full);
   });
 
+  it('lets enough requests wait for their paced turns to keep the rate when requests are slow', () => {
+    // Prepare: paced at one request in flight, requests taking 10 ms
+    const limit = new AdaptiveLimit(8, 1, undefined, () => 0.5);
+    let now = run(limit, 10, 200, 0);
+    now = run(limit, 10, 100, now, 1);
+    expect(limit.isPacing).toBe(true);
+    const fast = limit.limit;
+    // Act: requests now take 1 s (a loaded host, a distant endpoint)
+    for (let i = 0; i < 20; i++) limit.succeeded(1_000, (now += 10));
+    // Assess: the rate × the latency, with half as much again to spare, up to the maximum
+    const expected = Math.min(8, Math.ceil((limit.rate(now) / 1_000) * 1_000 * 1.5));
+    expect(limit.limit).toBeGreaterThan(fast);
+    expect(limit.limit).toBe(expected);
+  });
+
   it('cuts the paced rate at most once a second, however many throttles come', () => {
     const { limit } = saturated();
     let now = run(limit, 10, 100, 2_000, 2);
@@ -190,7 +205,7 @@ describe('AdaptiveLimit — pacing at one request in flight', () => {
     const limit = new AdaptiveLimit(4);
     let now = run(limit, 10, 200, 0);
     now = run(limit, 10, 100, now, 1); // a second of refusals: one in flight, then paced
-    expect(limit.limit).toBe(1);
+    expect(limit.isPacing).toBe(true);
     expect(limit.rate(now)).toBeLessThan(100);
     now = run(limit, 10, 3_000, now); // no more throttles: after 5 quiet seconds the rate speeds up
     expect(limit.rate(now)).toBe(Number.POSITIVE_INFINITY);
