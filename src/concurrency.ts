@@ -17,10 +17,10 @@
  *   backlog is back with the others': that is what evens out what each has delivered, which equal
  *   rates alone do not (which request gets through is a draw, and the draws add up);
  * - the base rate grows by the same step in every process (0.5 request/s each second, plus 2 % of
- *   itself), and a throttle cuts it to 90 % of what got through (at most once a second, the period
- *   quotas are counted over): additive increase and multiplicative decrease, under which unequal
- *   rates converge, where steps proportional to each process's own rate keep an unequal split
- *   unequal. It grows faster after 5 quiet seconds, and not at all while the process has nothing
+ *   itself), and a throttle cuts it to 85 % of what was asked, or of 1.25× what got through if
+ *   less (at most once a second, the period quotas are counted over): additive increase and
+ *   multiplicative decrease, under which unequal rates converge, where steps proportional to each
+ *   process's own rate keep an unequal split unequal. It grows faster after 5 quiet seconds, and not at all while the process has nothing
  *   to send (a rate it does not use says nothing about the quota);
  * - paced starts are jittered: evenly spaced ones keep one phase against a quota counted over a
  *   sliding second, and a process whose starts land just after another's is refused far more often
@@ -138,9 +138,13 @@ export class AdaptiveLimit {
     const factor = this.backlogFactor();
     const asked = this.pacing ? this.askedAt(now) : 1 / Math.max(this.meanIntervalMs, MIN_INTERVAL_MS);
     // What got through in the last second is the best guess of this process's share: cut from
-    // that, not from what was asked, so that one cut lands near it instead of a cascade of cuts.
+    // no more than that (a quarter more while pacing), not from what was asked, so that one cut
+    // lands near it instead of a cascade of cuts. While pacing, what was asked, when near enough:
+    // a cut to what got through would undo the backlog factor's lead at every cut, and a process
+    // that had bad luck one second would ask less the next.
     const delivered = this.successesSince(now - QUOTA_WINDOW_MS) / QUOTA_WINDOW_MS;
-    const current = delivered > 0 ? Math.min(asked, delivered) : asked;
+    const ceiling = this.pacing ? delivered * PACED_CUT_HEADROOM : delivered;
+    const current = delivered > 0 ? Math.min(asked, ceiling) : asked;
     if (!this.pacing) this.deliveredPeak = 0;
     // Never below half the best recent second: throttles that are not a quota (random refusals, a
     // struggling endpoint) would otherwise cut the rate a little more every second. Recent: a floor
@@ -243,8 +247,12 @@ const PACING_CUT_SHARE = 0.1;
 const MIN_SAMPLES = 5;
 /** Success and throttle times kept, at most (a second's worth at any rate pacing matters for). */
 const MAX_SUCCESSES_KEPT = 2_048;
-/** A throttle while pacing leaves this share of what got through in the last second. */
-const CUT = 0.9;
+/**
+ * A throttle leaves this share of the rate cut from: what got through in the last second on entering
+ * pacing; while pacing, what was asked, but at most this many times what got through.
+ */
+const CUT = 0.85;
+const PACED_CUT_HEADROOM = 1.25;
 /** …but not below this share of the best second seen while pacing, which counts less by the second. */
 const FLOOR = 0.5;
 const FLOOR_DECAY_PER_SECOND = 0.8;
