@@ -3,22 +3,35 @@
  * policy, the high-water mark and `'drain'`. The only owner of held counts; every change of an event's
  * state it makes is written to the ledger as it happens.
  *
+ * The events are held as UTF-8 bytes in one arena outside the V8 heap (see `Arena`), allocated when
+ * the buffers are made: `maxBufferedBytes` bounds it, headers included, and no buffered event is a
+ * JS object until it is taken for sending.
+ *
  * Everything per `log()` and per eviction is O(1) whatever the number of destinations: the oldest
- * buffered event is found through a queue of runs (consecutive events logged to one stream), and the
- * periodic work touches only streams that hold events or were used.
+ * buffered event is the arena's oldest record, and the periodic work touches only streams that hold
+ * events or were used.
  */
+import {
+  ARENA_MAX_BYTES,
+  Arena,
+  type ArenaMemory,
+  arenaCapacity,
+  privateMemory,
+  RECORD_HEADER_BYTES,
+} from './arena.js';
 import { Stream } from './destination.js';
+import { ConfigError } from './errors.js';
 import type { LogEvent } from './event.js';
 import { totalWeight } from './event.js';
 import type { Ledger } from './ledger.js';
-import { isFullBatch, isLogGroupName, isLogStreamName } from './rules.js';
+import { isFullBatch, isLogGroupName, isLogStreamName, maxMessageBytes } from './rules.js';
 
 /**
- * What one buffered event costs in memory besides its message text: the event object, its boxed
- * timestamp, its slot in the buffer and the string's header (measured on Node 20 x64 at about
- * 105 bytes; see the memory benchmark). `maxBufferedBytes` counts it for every event.
+ * What one buffered event costs in memory besides its message bytes: its record's header in the
+ * arena (timestamp, length, its stream's list links, slot and kind). `maxBufferedBytes` counts it
+ * for every event, so it bounds the arena's records exactly.
  */
-export const EVENT_MEMORY_OVERHEAD_BYTES = 120;
+export const EVENT_MEMORY_OVERHEAD_BYTES = RECORD_HEADER_BYTES;
 
 /** A stream unused for this long, with nothing buffered or in flight, is forgotten (made again when used). */
 export const STREAM_IDLE_MS = 5 * 60_000;
@@ -32,6 +45,10 @@ export interface BufferLimits {
   readonly maxBatchBytes: number;
   /** How often `sweep()` is called, to count idle time in sweeps. */
   readonly flushIntervalMs: number;
+  /** The largest event, overhead included: sizes the arena's slack. Defaults to `maxBatchBytes`. */
+  readonly maxEventBytes?: number;
+  /** Where the arena lives: memory outside the V8 heap by default, or a `SharedArrayBuffer` ({@link sharedMemory}). */
+  readonly memory?: ArenaMemory;
 }
 
 export interface BufferHooks {
@@ -95,14 +112,9 @@ export class Buffers implements BufferStore {
   #heldBytes = 0;
   /** `accepting()` answered `false` and no `'drain'` has followed yet. */
   #wantsDrain = false;
-
-  // Runs of consecutive events logged to one stream, oldest first: run i is `#runStreams[i]` up to its
-  // `#runEnds[i]`-th event. A run is stale once its stream has taken or dropped past that end.
-  #runStreams: (Stream | undefined)[] = [];
-  #runEnds: number[] = [];
-  #runHead = 0;
-  /** The stream of the newest run; its end is open (that stream's events so far). */
-  #lastRunStream: Stream | undefined;
+  readonly #arena: Arena<Stream>;
+  /** `maxBufferedBytes`, or less when that would not fit the largest arena. */
+  readonly #maxBytes: number;
 
   // Streams in the order they were first used in a sweep period, for forgetting idle ones.
   #period = 0;
@@ -118,8 +130,24 @@ export class Buffers implements BufferStore {
     this.#limits = limits;
     this.#ledger = ledger;
     this.#hooks = hooks;
+    // The largest record: a whole message of the largest event, or the whole bound if less.
+    const largest = RECORD_HEADER_BYTES + maxMessageBytes(limits.maxEventBytes ?? limits.maxBatchBytes);
+    const maxRecord = Math.min(largest, limits.maxBufferedBytes);
+    this.#maxBytes = Math.min(limits.maxBufferedBytes, ARENA_MAX_BYTES - arenaCapacity(0, maxRecord));
+    const capacity = arenaCapacity(this.#maxBytes, maxRecord);
+    try {
+      this.#arena = new Arena(capacity, limits.memory ?? privateMemory);
+    } catch (error) {
+      // The system would not give the memory (a RangeError): a bound the process cannot hold.
+      throw new ConfigError(
+        'maxBufferedBytes',
+        limits.maxBufferedBytes,
+        'a bound this process can allocate',
+        `\`maxBufferedBytes\` of ${limits.maxBufferedBytes} needs a buffer of ${capacity} bytes, which could not be allocated (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
     this.#highWaterEvents = Math.ceil(limits.maxBufferedEvents * limits.highWaterMark);
-    this.#highWaterBytes = Math.ceil(limits.maxBufferedBytes * limits.highWaterMark);
+    this.#highWaterBytes = Math.ceil(this.#maxBytes * limits.highWaterMark);
     this.#idlePeriods = Math.max(2, Math.ceil(STREAM_IDLE_MS / limits.flushIntervalMs));
     this.#maxBatchEvents = limits.maxBatchEvents;
     this.#maxBatchBytes = limits.maxBatchBytes;
@@ -129,9 +157,9 @@ export class Buffers implements BufferStore {
     return this.#size;
   }
 
-  /** Runs in the eviction queue: what its compaction keeps bounded. @internal */
-  get queuedRuns(): number {
-    return this.#runStreams.length - this.#runHead;
+  /** The arena the events are held in. @internal */
+  get arena(): Arena<Stream> {
+    return this.#arena;
   }
 
   get streamsWithEvents(): Iterable<Stream> {
@@ -163,7 +191,8 @@ export class Buffers implements BufferStore {
       this.#ledger.droppedAtDoor('overflow', stream);
       return false;
     }
-    this.#push(stream, { timestamp, message, bytes, kind: 'event' });
+    this.#arena.append(stream, timestamp, message, bytes, 'event');
+    this.#added(stream, 1, bytes);
     this.#ledger.buffered(1);
     this.#checkFull(stream);
     return true;
@@ -176,7 +205,9 @@ export class Buffers implements BufferStore {
       this.#ledger.droppedAtDoor('overflow', stream);
       return false;
     }
-    for (const event of events) this.#push(stream, event);
+    const arena = this.#arena;
+    for (const event of events) arena.append(stream, event.timestamp, event.message, event.bytes, event.kind);
+    this.#added(stream, events.length, bytes);
     this.#ledger.buffered(totalWeight(events), shape);
     this.#checkFull(stream);
     return true;
@@ -185,16 +216,18 @@ export class Buffers implements BufferStore {
   couldHold(events: number, bytes: number): boolean {
     return (
       events <= this.#limits.maxBufferedEvents &&
-      bytes + events * EVENT_MEMORY_OVERHEAD_BYTES <= this.#limits.maxBufferedBytes
+      bytes + events * EVENT_MEMORY_OVERHEAD_BYTES <= this.#maxBytes
     );
   }
 
   take(stream: Stream): LogEvent[] {
-    const prefix = stream.buffer.takePrefix(this.#maxBatchEvents, this.#maxBatchBytes);
+    const buffer = stream.buffer;
+    const events = buffer.heldEvents;
+    const bytes = buffer.heldBytes;
+    const prefix = this.#arena.take(buffer, this.#maxBatchEvents, this.#maxBatchBytes);
     this.#markUsed(stream);
-    this.#removed(stream, prefix);
+    this.#removed(stream, events, bytes);
     this.#ledger.taken(totalWeight(prefix));
-    this.#pruneRuns();
     return prefix;
   }
 
@@ -210,14 +243,13 @@ export class Buffers implements BufferStore {
   dropAll(): Stream[] {
     const emptied = [...this.#withEvents];
     for (const stream of emptied) {
-      const left = stream.buffer.takeAll();
-      this.#removed(stream, left);
-      this.#ledger.droppedFromBuffer('closed', totalWeight(left), stream);
+      const buffer = stream.buffer;
+      const events = buffer.heldEvents;
+      const bytes = buffer.heldBytes;
+      const weight = this.#arena.dropAll(buffer);
+      this.#removed(stream, events, bytes);
+      this.#ledger.droppedFromBuffer('closed', weight, stream);
     }
-    this.#runStreams = [];
-    this.#runEnds = [];
-    this.#runHead = 0;
-    this.#lastRunStream = undefined;
     return emptied;
   }
 
@@ -235,7 +267,6 @@ export class Buffers implements BufferStore {
 
   sweep(): void {
     this.#period++;
-    this.#pruneRuns();
     // Each stream stands in the queue once, by the period it entered it; at its turn it is forgotten
     // if it went unused for the idle time, or queued again. A stream is forgotten between one and
     // two idle times after its last use, and no stream is looked at more than once per idle time.
@@ -287,48 +318,13 @@ export class Buffers implements BufferStore {
     this.#size--;
   }
 
-  #push(stream: Stream, event: LogEvent): void {
-    const buffer = stream.buffer;
-    buffer.push(event);
-    this.#heldEvents++;
-    this.#heldBytes += event.bytes;
-    if (buffer.heldEvents === 1) {
+  #added(stream: Stream, events: number, bytes: number): void {
+    this.#heldEvents += events;
+    this.#heldBytes += bytes;
+    if (stream.buffer.heldEvents === events) {
       this.#withEvents.add(stream);
       this.#markUsed(stream);
     }
-    // The last run's end is its stream's count of events, read when needed: a run of one stream
-    // costs nothing per event.
-    if (this.#lastRunStream !== stream) this.#startRun(stream);
-  }
-
-  #startRun(stream: Stream): void {
-    const last = this.#lastRunStream;
-    if (last !== undefined && this.#runStreams.length > this.#runHead) {
-      this.#runEnds[this.#runStreams.length - 1] = last.buffer.enqueued;
-    }
-    this.#runStreams.push(stream);
-    this.#runEnds.push(Number.POSITIVE_INFINITY);
-    this.#lastRunStream = stream;
-    // Stale runs behind a live one at the head (a quiet stream waiting for its tick, one being
-    // retried) are not pruned from the front: past twice the events held, keep only the live ones.
-    // Each live run holds at least one event, so this costs O(1) per run, amortized.
-    if (this.#runStreams.length - this.#runHead > 2 * this.#heldEvents + 1024) this.#compactRuns();
-  }
-
-  #compactRuns(): void {
-    const streams: (Stream | undefined)[] = [];
-    const ends: number[] = [];
-    for (let i = this.#runHead; i < this.#runStreams.length; i++) {
-      const stream = this.#runStreams[i] as Stream;
-      const end = this.#runEnds[i] as number;
-      if (stream.buffer.taken < Math.min(end, stream.buffer.enqueued)) {
-        streams.push(stream);
-        ends.push(end);
-      }
-    }
-    this.#runStreams = streams;
-    this.#runEnds = ends;
-    this.#runHead = 0;
   }
 
   /** A stream was used in this sweep period: buffered to, or sent from. */
@@ -341,13 +337,12 @@ export class Buffers implements BufferStore {
     }
   }
 
-  #removed(stream: Stream, events: readonly LogEvent[]): void {
-    if (events.length === 0) return;
-    let bytes = 0;
-    for (const event of events) bytes += event.bytes;
-    this.#heldEvents -= events.length;
-    this.#heldBytes -= bytes;
-    if (stream.buffer.heldEvents === 0) this.#withEvents.delete(stream);
+  /** `stream` held `events` events of `bytes` bytes before some left it. */
+  #removed(stream: Stream, events: number, bytes: number): void {
+    const buffer = stream.buffer;
+    this.#heldEvents -= events - buffer.heldEvents;
+    this.#heldBytes -= bytes - buffer.heldBytes;
+    if (buffer.heldEvents === 0) this.#withEvents.delete(stream);
   }
 
   #memory(events: number, bytes: number): number {
@@ -357,7 +352,7 @@ export class Buffers implements BufferStore {
   #fits(events: number, bytes: number): boolean {
     return (
       this.#heldEvents + events <= this.#limits.maxBufferedEvents &&
-      this.#memory(events, bytes) <= this.#limits.maxBufferedBytes
+      this.#memory(events, bytes) <= this.#maxBytes
     );
   }
 
@@ -366,44 +361,24 @@ export class Buffers implements BufferStore {
     return this.#heldEvents < this.#highWaterEvents && this.#memory(0, 0) < this.#highWaterBytes;
   }
 
-  /** Drops the oldest buffered messages until `events` and `bytes` more fit; false if they cannot. */
+  /**
+   * Drops the oldest buffered messages until `events` and `bytes` more fit; false if they cannot.
+   * Allocates nothing: the oldest record is the arena's, and dropping it only moves offsets.
+   */
   #makeRoom(events: number, bytes: number): boolean {
     if (this.#limits.onBufferFull === 'dropNewest' || !this.couldHold(events, bytes)) return false;
+    const arena = this.#arena;
     while (!this.#fits(events, bytes)) {
-      const victim = this.#oldestRun();
+      const victim = arena.front();
       if (victim === undefined) return false;
-      const pieces = victim.buffer.shiftMessage();
-      this.#removed(victim, pieces);
-      this.#ledger.droppedFromBuffer('overflow', totalWeight(pieces), victim);
+      const buffer = victim.buffer;
+      const held = buffer.heldEvents;
+      const heldBytes = buffer.heldBytes;
+      const weight = arena.dropMessage(buffer);
+      this.#removed(victim, held, heldBytes);
+      this.#ledger.droppedFromBuffer('overflow', weight, victim);
       this.#hooks.evicted(victim);
     }
     return true;
-  }
-
-  /** The stream that holds the oldest buffered event (the one logged first), skipping stale runs. */
-  #oldestRun(): Stream | undefined {
-    this.#pruneRuns();
-    return this.#runHead < this.#runStreams.length ? this.#runStreams[this.#runHead] : undefined;
-  }
-
-  #pruneRuns(): void {
-    const streams = this.#runStreams;
-    while (this.#runHead < streams.length) {
-      const stream = streams[this.#runHead] as Stream;
-      const end = Math.min(this.#runEnds[this.#runHead] as number, stream.buffer.enqueued);
-      if (stream.buffer.taken < end) break;
-      streams[this.#runHead] = undefined;
-      this.#runHead++;
-    }
-    if (this.#runHead === streams.length) {
-      streams.length = 0;
-      this.#runEnds.length = 0;
-      this.#runHead = 0;
-      this.#lastRunStream = undefined;
-    } else if (this.#runHead > 1024 && this.#runHead * 2 > streams.length) {
-      this.#runStreams = streams.slice(this.#runHead);
-      this.#runEnds = this.#runEnds.slice(this.#runHead);
-      this.#runHead = 0;
-    }
   }
 }

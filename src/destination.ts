@@ -1,6 +1,6 @@
+import { NIL } from './arena.js';
 import type { Batch } from './batcher.js';
-import type { DropReason, LogEvent } from './event.js';
-import { eventSize, fitsInBatch } from './rules.js';
+import type { DropReason } from './event.js';
 
 /** Where events go: a log group and a log stream. */
 export interface Destination {
@@ -48,13 +48,10 @@ export class Stream implements Destination {
 }
 
 /**
- * A stream's buffered events in arrival order: an array with a moving head, compacted now and then,
- * so that taking from the front and appending at the back are both O(1) amortized. It keeps its own
- * counts; the bounds across streams are the `Buffers`'.
+ * A stream's buffered events: its list of records in the buffers' arena (see `Arena`), in arrival
+ * order, and its own counts; the bounds across streams are the `Buffers'`. Written by the arena only.
  */
 export class StreamBuffer {
-  #events: (LogEvent | undefined)[] = [];
-  #head = 0;
   /** Events buffered (split pieces count one each). */
   heldEvents = 0;
   /** Message bytes buffered. */
@@ -62,73 +59,11 @@ export class StreamBuffer {
   /** Events appended since the start, and events removed from the front (taken or dropped). */
   enqueued = 0;
   taken = 0;
-
-  push(event: LogEvent): void {
-    this.#events.push(event);
-    this.heldEvents++;
-    this.heldBytes += event.bytes;
-    this.enqueued++;
-  }
-
-  /**
-   * Removes and returns the oldest buffered message: one event, or every piece of a split one, so
-   * that no fragment of a dropped message is sent on its own.
-   */
-  shiftMessage(): LogEvent[] {
-    if (this.#head >= this.#events.length) return [];
-    let end = this.#head + 1;
-    while (end < this.#events.length && (this.#events[end] as LogEvent).kind === 'piece') end++;
-    return this.#removeTo(end);
-  }
-
-  /**
-   * Takes the longest prefix that fits one request by count and bytes, and the rest of a split
-   * message it ends inside. The batcher still applies every rule to what this returns.
-   */
-  takePrefix(maxEvents: number, maxBytes: number): LogEvent[] {
-    const events = this.#events;
-    const start = this.#head;
-    let end = start;
-    let bytes = 0;
-    while (end < events.length) {
-      const size = (events[end] as LogEvent).bytes;
-      if (!fitsInBatch(end - start, bytes, size, maxEvents, maxBytes)) break;
-      bytes += eventSize(size);
-      end++;
-    }
-    // The rest of a split message leaves with its first piece, even past the limits (the batcher
-    // splits what is taken into requests that fit): a piece left behind weighs 0, and the overflow
-    // policy would drop it uncounted while the message counts as sent.
-    while (end < events.length && (events[end] as LogEvent).kind === 'piece') end++;
-    return this.#removeTo(end);
-  }
-
-  /** Everything buffered, emptied out (on close). */
-  takeAll(): LogEvent[] {
-    return this.#removeTo(this.#events.length);
-  }
-
-  #removeTo(end: number): LogEvent[] {
-    const start = this.#head;
-    const removed = this.#events.slice(start, end) as LogEvent[];
-    for (let i = start; i < end; i++) {
-      const event = this.#events[i] as LogEvent;
-      this.heldBytes -= event.bytes;
-      this.#events[i] = undefined;
-    }
-    this.heldEvents -= end - start;
-    this.taken += end - start;
-    this.#head = end;
-    // Drop the consumed front once it is both large and most of the array (or all of it).
-    if (this.#head === this.#events.length) {
-      this.#events = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#events.length) {
-      this.#events = this.#events.slice(this.#head);
-      this.#head = 0;
-    }
-    return removed;
-  }
+  /** Offsets of its first and last record in the arena (NIL, 0xffffffff, when it holds none). */
+  head = NIL;
+  tail = NIL;
+  /** Its slot in the arena while it holds records, or -1. */
+  slot = -1;
 }
 
 /** A flush waiting for a stream to be taken up to `target`. */

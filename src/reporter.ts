@@ -119,14 +119,19 @@ export class Reporter {
   }
 
   /** A fault of the shipper's own inside `log()`: counted as `internal` by the caller, said once. */
-  internalError(error: unknown, where: 'log()' | 'sending' | 'the flush interval' = 'log()'): void {
+  internalError(
+    error: unknown,
+    where: 'log()' | 'sending' | 'the flush interval' | 'the worker thread' = 'log()',
+  ): void {
     if (this.#internalReported.has(where)) return;
     this.#internalReported.add(where);
     const what = error instanceof Error ? error.name : typeof error;
     const counted =
       where === 'log()'
         ? "; the event is counted as dropped with reason 'internal'. Later failures like it are counted, not reported."
-        : '; it is tried again at the next turn. Later failures like it are not reported.';
+        : where === 'the worker thread'
+          ? "; it ended, and what it held and what is logged from now on are counted as dropped with reason 'internal'."
+          : '; it is tried again at the next turn. Later failures like it are not reported.';
     process.emitWarning(`cloudwatch-shipper: ${where} failed inside the shipper (${what})${counted}`, {
       code: 'CWS_INTERNAL_ERROR',
     });

@@ -225,7 +225,7 @@ describe('Scheduler', () => {
     const piece = (kind: 'event' | 'piece', message: string): LogEvent => ({
       timestamp: T0,
       message,
-      bytes: 1,
+      bytes: message.length,
       kind,
     });
     ledger.logged();

@@ -621,7 +621,7 @@ describe('LogShipper — buffer bounds', () => {
     expect(sentMessages()).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
   });
 
-  it('bounds memory, counting 120 bytes of bookkeeping per event, as well as events', () => {
+  it('bounds memory, counting the 24-byte record header per event, as well as events', () => {
     const shipper = makeShipper({
       maxBufferedBytes: 10_000,
       maxEventBytes: 2_000,
@@ -629,8 +629,8 @@ describe('LogShipper — buffer bounds', () => {
     });
     for (let i = 0; i < 30; i++) shipper.log('x'.repeat(1_000));
     const stats = expectBalanced(shipper);
-    expect(stats.buffered).toBe(8); // 8 × 1,120 = 8,960 fits; a ninth would make 10,080
-    expect(stats.dropped.overflow).toBe(22);
+    expect(stats.buffered).toBe(9); // 9 × 1,024 = 9,216 fits; a tenth would make 10,240
+    expect(stats.dropped.overflow).toBe(21);
   });
 
   it('returns false from log() past the high-water mark', () => {
@@ -888,6 +888,7 @@ describe('LogShipper — lifecycle', () => {
       logGroupName: 'g',
       logStreamName: 's',
       clientConfig: { region: 'eu-west-1' },
+      thread: 'main',
     });
     shippers.push(shipper);
     const client = (shipper as unknown as { client: CloudWatchLogsClient }).client;

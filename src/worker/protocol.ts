@@ -22,7 +22,33 @@ export const Ctl = {
   listening: 6,
   /** The published counters' sequence number: odd while the worker writes them. */
   statsSeq: 7,
+  /** Messages the worker has read from the ring, modulo 2^32 (its `logged`). */
+  received: 8,
+  /** Events the worker's buffers hold (its `buffered`). */
+  held: 9,
+  /** Messages the program's thread has written into the ring, modulo 2^32. */
+  sentIn: 10,
+  /** 1 while the program's thread waits for a `'drain'`: the worker tells it once below the mark. */
+  wantsDrain: 11,
 } as const;
+
+/**
+ * Whether `log()` may answer `true`: the worker's buffers are below their high-water mark by bytes
+ * (its own `accepting`), the events they hold plus those still in the ring are below the mark by
+ * count, and the ring is less than half full. Both threads evaluate it: the program's on `log()`, the
+ * worker to know when to tell it `'drain'`.
+ */
+export function belowHighWater(
+  ctl: Int32Array,
+  highWaterEvents: number,
+  ringUsed: number,
+  ringCapacity: number,
+): boolean {
+  // Plain reads: a view a moment old only moves the answer by a moment.
+  if (ctl[Ctl.accepting] !== 1 || ringUsed * 2 >= ringCapacity) return false;
+  const inRing = ((ctl[Ctl.sentIn] as number) - (ctl[Ctl.received] as number)) | 0;
+  return (ctl[Ctl.held] as number) + inRing < highWaterEvents;
+}
 
 /** Bytes of the control block before the ring's data. */
 export const CONTROL_BYTES = 64;

@@ -23,6 +23,7 @@ import type { DropCounts, ShipperStats } from '../stats.js';
 import { beforeDeadline, deadline, KeepAlive } from '../timing.js';
 import { withoutThread } from './crossing.js';
 import {
+  belowHighWater,
   Ctl,
   type FromWorker,
   LISTENED,
@@ -33,7 +34,7 @@ import {
   type ToWorker,
 } from './protocol.js';
 import { workerSource } from './source.js';
-import { createTransport, TransportWriter, transportBytes } from './transport.js';
+import { createTransport, TransportWriter, transportBytes, writeText } from './transport.js';
 
 /** A destination as the program's thread knows it: its names, and the id the worker knows it by. */
 class Linked implements Destination {
@@ -43,6 +44,8 @@ class Linked implements Destination {
   readonly id: number;
   /** Whether its names went into the ring. */
   defined = false;
+  /** Drops on the program's thread not yet told to the worker (for its drop markers), by reason. */
+  owed: Map<DropReason, number> | undefined;
 
   constructor(logGroupName: string, logStreamName: string, id: number) {
     this.logGroupName = logGroupName;
@@ -116,15 +119,20 @@ export class RemoteEngine implements Engine {
   >();
   #nextId = 0;
   /** Drops on this side owed to their streams' markers (the worker writes the markers). */
-  readonly #owed = new Map<Linked, Map<DropReason, number>>();
+  readonly #owed = new Set<Linked>();
   /** Drops the worker reported and this side has not yet: one `'drop'` report covers both. */
   #workerDrops: Partial<DropCounts> = {};
   #limit: number;
   #maxMessageBytes: number;
+  readonly #highWaterEvents: number;
+  /** Messages written into the ring, modulo 2^32. */
+  #messages = 0;
   #closed = false;
   #closing: Promise<CloseResult> | undefined;
   /** `log()` answered `false`: a `'drain'` is owed. */
   #wantsDrain = false;
+  /** Releases the hold on the process while a `'drain'` is awaited. */
+  #releaseDrain: (() => void) | undefined;
   /** Set when the worker ended before `close()` ended it: what it held is counted as `internal`. */
   #lost = 0;
   #ended = false;
@@ -147,6 +155,7 @@ export class RemoteEngine implements Engine {
     this.#writer = new TransportWriter(transport);
     this.#ctl = this.#writer.ctl;
     this.#stats = new Float64Array(stats);
+    this.#highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
     this.#limit = resolved.maxEventBytes;
     this.#maxMessageBytes = maxMessageBytes(this.#limit);
     Atomics.store(this.#ctl, Ctl.maxEventBytes, this.#limit);
@@ -203,7 +212,8 @@ export class RemoteEngine implements Engine {
       ledger.droppedAtDoor('invalidDestination');
       return;
     }
-    const limit = Atomics.load(this.#ctl, Ctl.maxEventBytes);
+    // Read plainly: a limit the worker lowered a moment ago is seen from the next event on.
+    const limit = this.#ctl[Ctl.maxEventBytes] as number;
     if (limit !== this.#limit) {
       this.#limit = limit;
       this.#maxMessageBytes = maxMessageBytes(limit);
@@ -251,7 +261,8 @@ export class RemoteEngine implements Engine {
     writer.f64[(at + 16) >> 3] = timestamp;
     i32[i + 6] = 1;
     i32[i + 7] = Shape.none;
-    writer.bytes.write(message, at + 32, bytes, 'utf8');
+    writeText(writer.bytes, message, at + 32, bytes);
+    this.#messageWritten();
     writer.commit();
     linked.defined = true;
     return true;
@@ -281,11 +292,19 @@ export class RemoteEngine implements Engine {
       writer.f64[(at + 16) >> 3] = event.timestamp;
       writer.i32[i + 6] = events.length;
       writer.i32[i + 7] = shape;
-      writer.bytes.write(event.message, at + 32, event.bytes, 'utf8');
+      writeText(writer.bytes, event.message, at + 32, event.bytes);
     }
+    this.#messageWritten();
     writer.commit();
     linked.defined = true;
     return true;
+  }
+
+  /** Counts a message into the ring, before the commit that shows it to the worker. */
+  #messageWritten(): void {
+    // A plain write: the commit's atomic store that follows publishes it.
+    this.#messages = (this.#messages + 1) | 0;
+    this.#ctl[Ctl.sentIn] = this.#messages;
   }
 
   /** Reserves a record of the destination's names; committed with the event that follows. */
@@ -306,10 +325,11 @@ export class RemoteEngine implements Engine {
   }
 
   #owe(linked: Linked, reason: DropReason, weight: number): void {
-    let counts = this.#owed.get(linked);
+    let counts = linked.owed;
     if (counts === undefined) {
       counts = new Map();
-      this.#owed.set(linked, counts);
+      linked.owed = counts;
+      this.#owed.add(linked);
     }
     counts.set(reason, (counts.get(reason) ?? 0) + weight);
   }
@@ -318,7 +338,8 @@ export class RemoteEngine implements Engine {
   #writeOwed(): void {
     if (this.#owed.size === 0 || this.#ended) return;
     const writer = this.#writer;
-    for (const [linked, counts] of this.#owed) {
+    for (const linked of this.#owed) {
+      const counts = linked.owed as Map<DropReason, number>;
       for (const [reason, weight] of counts) {
         if (!linked.defined && !this.#define(linked)) {
           writer.commit();
@@ -337,24 +358,38 @@ export class RemoteEngine implements Engine {
         linked.defined = true;
         counts.delete(reason);
       }
+      linked.owed = undefined;
       this.#owed.delete(linked);
     }
     writer.commit();
   }
 
+  #belowHighWater(): boolean {
+    const writer = this.#writer;
+    if (belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity)) return true;
+    // The ring's use is as of the reader's position last looked at: look again before answering no.
+    writer.refresh();
+    return belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity);
+  }
+
   #accepting(): boolean {
-    if (Atomics.load(this.#ctl, Ctl.accepting) === 1 && this.#writer.used * 2 < this.#writer.capacity) {
-      return true;
+    if (this.#belowHighWater()) return true;
+    if (!this.#wantsDrain) {
+      this.#wantsDrain = true;
+      Atomics.store(this.#ctl, Ctl.wantsDrain, 1);
+      this.#holdForDrain();
     }
-    this.#wantsDrain = true;
     return false;
   }
 
   #checkDrain(): void {
     if (!this.#wantsDrain || this.#closed) return;
-    if (Atomics.load(this.#ctl, Ctl.accepting) !== 1 || this.#writer.used * 2 >= this.#writer.capacity)
+    if (!this.#belowHighWater()) {
+      Atomics.store(this.#ctl, Ctl.wantsDrain, 1);
       return;
+    }
     this.#wantsDrain = false;
+    this.#holdForDrain();
     if (this.#emitter.listenerCount('drain') > 0) this.#reporter.notify('drain');
   }
 
@@ -388,6 +423,7 @@ export class RemoteEngine implements Engine {
     if (this.#closing === undefined) {
       this.#closed = true;
       clearInterval(this.#timer);
+      this.#holdForDrain();
       this.#closing = this.#shutDown();
     }
     if (bound.ended !== undefined) {
@@ -576,20 +612,36 @@ export class RemoteEngine implements Engine {
       for (let b = 0; b < LISTENED.length; b++)
         if (emitter.listenerCount(LISTENED[b] as keyof LogShipperEvents) > 0) bits |= 1 << b;
       Atomics.store(this.#ctl, Ctl.listening, bits);
+      this.#holdForDrain();
     };
     // `newListener` comes before the listener is added: counted on the next microtask.
     emitter.on('newListener' as keyof LogShipperEvents, () => queueMicrotask(update));
     emitter.on('removeListener' as keyof LogShipperEvents, update);
   }
 
+  /**
+   * While a `'drain'` is owed and the program listens for it, the process stays alive, as it would
+   * for a stream's pending write: nothing else on this thread may (the worker's messages do not).
+   */
+  #holdForDrain(): void {
+    const owed =
+      this.#wantsDrain && !this.#closed && !this.#ended && this.#emitter.listenerCount('drain') > 0;
+    if (owed && this.#releaseDrain === undefined) this.#releaseDrain = this.#keepAlive.hold();
+    else if (!owed && this.#releaseDrain !== undefined) {
+      this.#releaseDrain();
+      this.#releaseDrain = undefined;
+    }
+  }
+
   #workerFailed(error: unknown): void {
-    this.#reporter.internalError(error, 'sending');
+    this.#reporter.internalError(error, 'the worker thread');
   }
 
   #workerEnded(): void {
     const wasClosing = this.#closing !== undefined;
     this.#ended = true;
     clearInterval(this.#timer);
+    this.#holdForDrain();
     exiting.delete(this);
     if (exiting.size === 0) process.off('exit', onExit);
     if (!wasClosing) this.#lost = 1;

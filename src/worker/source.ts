@@ -13,5 +13,14 @@ export function workerSource(): string {
       "cloudwatch-shipper: this build carries no worker code (build it with `npm run build`), use thread: 'main'",
     );
   }
-  return source;
+  // The worker inherits the program's flags: under `--input-type=module` (or a default type of
+  // module) its code is evaluated as an ES module, where `require` is not defined. The CommonJS
+  // build is given one either way; it needs only Node's own modules (all else is bundled in).
+  return `import('node:module').then(({ createRequire }) => {
+  const require = createRequire(process.cwd() + '/');
+  const module = { exports: {} };
+  (function (require, module, exports) {
+${source}
+  })(require, module, module.exports);
+});`;
 }

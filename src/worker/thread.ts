@@ -12,6 +12,7 @@ import type { LogShipperEvents } from '../events.js';
 import { type LogShipperOptions, resolveOptions } from '../options.js';
 import type { Emitter } from '../reporter.js';
 import {
+  belowHighWater,
   Ctl,
   type ErrorFields,
   type FromWorker,
@@ -68,7 +69,9 @@ const emitter: Emitter = {
   },
 };
 
-const engine = new LocalEngine(resolveOptions(data.options as unknown as LogShipperOptions), emitter);
+const resolved = resolveOptions(data.options as unknown as LogShipperOptions);
+const engine = new LocalEngine(resolved, emitter);
+const highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
 
 /** Counters to publish: coalesced, one publication per turn of the loop at most. */
 let publishing = false;
@@ -88,8 +91,17 @@ function publish(): void {
   for (let r = 0; r < DROP_REASONS.length; r++)
     stats[STAT_FIELDS.length + r] = snapshot.dropped[DROP_REASONS[r] as DropReason];
   Atomics.add(ctl, Ctl.statsSeq, 1);
+  Atomics.store(ctl, Ctl.received, snapshot.logged | 0);
+  Atomics.store(ctl, Ctl.held, snapshot.buffered);
   Atomics.store(ctl, Ctl.accepting, engine.accepting() ? 1 : 0);
   Atomics.store(ctl, Ctl.maxEventBytes, engine.maxEventBytes);
+  if (
+    Atomics.load(ctl, Ctl.wantsDrain) === 1 &&
+    belowHighWater(ctl, highWaterEvents, reader.used, reader.capacity)
+  ) {
+    Atomics.store(ctl, Ctl.wantsDrain, 0);
+    post({ type: 'drain' });
+  }
 }
 
 // ---- reading the ring

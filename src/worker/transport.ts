@@ -44,43 +44,59 @@ class Ring {
 export class TransportWriter extends Ring {
   /** Where the next record goes (a position), ahead of `written` until `commit()`. */
   #cursor: number;
+  /** The reader's position when last looked at: room is at least what it leaves, so it is read again only when that is not enough. */
+  #read: number;
 
   constructor(memory: SharedArrayBuffer) {
     super(memory);
     this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
+    this.#read = Atomics.load(this.ctl, Ctl.read) >>> 0;
   }
 
-  /** Bytes in the ring not yet read. */
+  /** Bytes in the ring not yet read, as of the reader's position last looked at (never less). */
   get used(): number {
-    return (this.#cursor - (Atomics.load(this.ctl, Ctl.read) >>> 0)) >>> 0;
+    return (this.#cursor - this.#read) >>> 0;
+  }
+
+  /** Looks at the reader's position again. */
+  refresh(): void {
+    this.#read = Atomics.load(this.ctl, Ctl.read) >>> 0;
   }
 
   /** Whether records of `total` bytes (each at most `largest`) fit now, whatever padding they need. */
   fits(total: number, largest: number): boolean {
+    if (this.capacity - this.used >= total + largest) return true;
+    this.refresh();
     return this.capacity - this.used >= total + largest;
   }
 
   /** Room for one record of `payload` bytes: its absolute byte offset, or -1 when it does not fit. */
   reserve(payload: number): number {
     const size = recordSize(payload);
-    const free = this.capacity - this.used;
     let at = this.#cursor & this.mask;
     const tail = this.capacity - at;
+    const need = tail < size ? tail + size : size;
+    if (this.capacity - this.used < need) {
+      this.refresh();
+      if (this.capacity - this.used < need) return -1;
+    }
     if (tail < size) {
-      if (free < tail + size) return -1;
       const pad = CONTROL_BYTES + at;
       this.i32[pad >> 2] = tail;
       this.i32[(pad >> 2) + 1] = Rec.pad;
       this.#cursor = (this.#cursor + tail) >>> 0;
       at = 0;
-    } else if (free < size) return -1;
+    }
     const offset = CONTROL_BYTES + at;
     this.i32[offset >> 2] = size;
     this.#cursor = (this.#cursor + size) >>> 0;
     return offset;
   }
 
-  /** Makes the records reserved so far visible to the reader, and wakes it if it sleeps. */
+  /**
+   * Makes the records reserved so far visible to the reader, and wakes it if it sleeps. The one
+   * atomic store publishes every plain write before it (the records, the counts beside them).
+   */
   commit(): void {
     Atomics.store(this.ctl, Ctl.written, this.#cursor | 0);
     if (Atomics.load(this.ctl, Ctl.sleeping) === 1) {
@@ -93,6 +109,20 @@ export class TransportWriter extends Ring {
   rollback(): void {
     this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
   }
+}
+
+/**
+ * Writes `text` (of `bytes` UTF-8 bytes) at `offset`. A string of one-byte characters whose UTF-8
+ * size is its length is ASCII: copied as Latin-1, Node's fastest path, with the same bytes.
+ */
+export function writeText(buffer: Buffer, text: string, offset: number, bytes: number): void {
+  const fast = buffer as Buffer & {
+    latin1Write?: (text: string, offset: number, length: number) => number;
+    utf8Write?: (text: string, offset: number, length: number) => number;
+  };
+  if (bytes === text.length && fast.latin1Write !== undefined) fast.latin1Write(text, offset, bytes);
+  else if (fast.utf8Write !== undefined) fast.utf8Write(text, offset, bytes);
+  else buffer.write(text, offset, bytes, 'utf8');
 }
 
 /** Told of each record the reader reaches: its type and absolute byte offset. */
@@ -118,6 +148,11 @@ export class TransportReader extends Ring {
     }
     Atomics.store(this.ctl, Ctl.read, read | 0);
     return records;
+  }
+
+  /** Bytes committed and not yet read. */
+  get used(): number {
+    return ((Atomics.load(this.ctl, Ctl.written) >>> 0) - (Atomics.load(this.ctl, Ctl.read) >>> 0)) >>> 0;
   }
 
   /** Whether committed records wait to be read. */

@@ -1,14 +1,24 @@
 // One side of the 10× overload measurement, run in a process of its own so that each starts from
-// the same RSS: `node --expose-gc overload.mjs producer|shipper <maxBufferedBytes> [dropOldest|dropNewest]`. Prints JSON.
+// the same RSS: `node --expose-gc overload.mjs producer|shipper <maxBufferedBytes> <dropOldest|dropNewest> <messageBytes>`.
+// The producer makes the same messages in both modes; only `shipper` logs them. Prints JSON.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LogShipper } from '../../dist/index.js';
-import { line } from './util.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const [mode, bytesArg] = process.argv.slice(2);
+const [mode, bytesArg, policy = 'dropOldest', sizeArg = '100'] = process.argv.slice(2);
 const maxBufferedBytes = Number(bytesArg);
-const count = Math.ceil((10 * maxBufferedBytes) / Buffer.byteLength(line(1)));
+const messageBytes = Number(sizeArg);
+const count = Math.ceil((10 * maxBufferedBytes) / messageBytes);
+
+// Each message different (its number first), ASCII, exactly messageBytes long.
+const filler = 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil(messageBytes / 37) + 1);
+const message = (i) => {
+  const head = `${i} `;
+  return head.length >= messageBytes
+    ? head.slice(0, messageBytes)
+    : head + filler.slice(0, messageBytes - head.length);
+};
 
 // The endpoint is down: a loopback port nothing listens on.
 const client = new CloudWatchLogsClient({
@@ -26,7 +36,7 @@ const shipper =
         maxBufferedEvents: 100_000_000,
         maxBufferedBytes,
         flushIntervalMs: 3_600_000,
-        onBufferFull: process.argv[4] ?? 'dropOldest',
+        onBufferFull: policy,
       })
     : undefined;
 shipper?.on('error', () => {});
@@ -35,11 +45,14 @@ globalThis.gc();
 const base = process.memoryUsage().rss;
 let peak = base;
 let sink = 0;
+// Look at RSS about every 4 MiB logged, and let the event loop run (the shipper's retries, timers).
+const every = Math.max(1, Math.floor((4 * 1024 * 1024) / messageBytes));
 for (let i = 0; i < count; i++) {
-  const message = line(i);
-  if (shipper) shipper.log(message);
-  else sink += message.length;
-  if ((i & 0xffff) === 0) {
+  const text = message(i);
+  if (shipper) shipper.log(text);
+  // The same work on the string as the shipper does first: measuring it (which flattens it).
+  else sink += Buffer.byteLength(text);
+  if (i % every === 0) {
     peak = Math.max(peak, process.memoryUsage().rss);
     await yieldToLoop();
   }

@@ -1,0 +1,343 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ARENA_MAX_BYTES, Arena, NIL, RECORD_HEADER_BYTES, sharedMemory } from '../src/arena.js';
+import { type BufferLimits, Buffers, EVENT_MEMORY_OVERHEAD_BYTES } from '../src/buffers.js';
+import { type Stream, StreamBuffer } from '../src/destination.js';
+import type { LogEvent } from '../src/event.js';
+import { Ledger } from '../src/ledger.js';
+import { eventSize, fitsInBatch } from '../src/rules.js';
+
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+/** What CloudWatch Logs receives of a string: its UTF-8 bytes (a lone surrogate becomes U+FFFD). */
+const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+
+function owner(): { buffer: StreamBuffer } {
+  return { buffer: new StreamBuffer() };
+}
+
+describe('Arena', () => {
+  it('decodes what it holds as it was written, ASCII or not, in a SharedArrayBuffer too', () => {
+    // Prepare
+    for (const memory of [undefined, sharedMemory]) {
+      const arena = new Arena(4_096, memory);
+      const a = owner();
+      const texts = ['plain', 'héllo wörld', '中文 😀', 'lone \uD83D surrogate'];
+      // Act
+      for (const [i, text] of texts.entries()) {
+        arena.append(a, T0 + i, text, Buffer.byteLength(text), 'event');
+      }
+      const taken = arena.take(a.buffer, 10, 1_048_576);
+      // Assess
+      expect(taken).toEqual(
+        texts.map((text, i) => ({
+          timestamp: T0 + i,
+          message: utf8(text),
+          bytes: Buffer.byteLength(text),
+          kind: 'event',
+        })),
+      );
+      expect([arena.records, arena.usedBytes, a.buffer.head, a.buffer.tail, a.buffer.slot]).toEqual([
+        0,
+        0,
+        NIL,
+        NIL,
+        -1,
+      ]);
+    }
+  });
+
+  it('counts a header of RECORD_HEADER_BYTES per record, the bound the buffers count', () => {
+    const arena = new Arena(1_000);
+    const a = owner();
+    arena.append(a, T0, 'x'.repeat(100), 100, 'event');
+    arena.append(a, T0, 'y', 1, 'piece');
+    expect(arena.usedBytes).toBe(101 + 2 * RECORD_HEADER_BYTES);
+    expect(EVENT_MEMORY_OVERHEAD_BYTES).toBe(RECORD_HEADER_BYTES);
+    expect(arena.dropMessage(a.buffer)).toBe(1);
+    expect(arena.records).toBe(0);
+  });
+
+  it('makes the buffers throw a ConfigError naming maxBufferedBytes when the memory cannot be had', () => {
+    const limits: BufferLimits = {
+      maxBufferedEvents: 10,
+      maxBufferedBytes: 1 << 20,
+      highWaterMark: 1,
+      onBufferFull: 'dropOldest',
+      maxBatchEvents: 10,
+      maxBatchBytes: 1_048_576,
+      flushIntervalMs: 1_000,
+      memory: () => {
+        throw new RangeError('Array buffer allocation failed');
+      },
+    };
+    const hooks = { full() {}, evicted() {}, invalidDestination() {}, drain() {} };
+    expect(() => new Buffers(limits, new Ledger<Stream>(), hooks)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', code: 'CWS_CONFIG', option: 'maxBufferedBytes' }),
+    );
+  });
+
+  it('refuses a capacity that u32 offsets cannot address', () => {
+    expect(() => new Arena(ARENA_MAX_BYTES + 1)).toThrow(RangeError);
+    expect(() => new Arena(0)).toThrow(RangeError);
+  });
+});
+
+// ---- The buffers on the arena, against a simple model ----
+
+interface ModelMessage {
+  readonly stream: number;
+  readonly timestamp: number;
+  /** The texts of its events: one, or the pieces of a split message. */
+  readonly texts: string[];
+}
+
+type Op =
+  | { readonly op: 'log'; readonly stream: number; readonly texts: string[] }
+  | { readonly op: 'take'; readonly stream: number }
+  | { readonly op: 'dropAll' };
+
+const textUnit = fc.constantFrom('a', 'b', ' ', 'é', '中', '😀', '\uD83D', '\n');
+const text = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: textUnit, minLength: 1, maxLength: 6 }) },
+  { weight: 2, arbitrary: fc.string({ unit: textUnit, minLength: 1, maxLength: 18 }) },
+);
+const STREAMS = 4;
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 60,
+    arbitrary: fc.record({
+      op: fc.constant('log' as const),
+      stream: fc.integer({ min: 0, max: STREAMS - 1 }),
+      texts: fc.oneof(
+        { weight: 5, arbitrary: fc.tuple(text) },
+        { weight: 1, arbitrary: fc.array(text, { minLength: 2, maxLength: 4 }) },
+      ),
+    }),
+  },
+  // Stream 0 is taken from seldom: its events stay while the others' leave holes behind them.
+  {
+    weight: 40,
+    arbitrary: fc.record({
+      op: fc.constant('take' as const),
+      stream: fc.integer({ min: 1, max: STREAMS - 1 }),
+    }),
+  },
+  { weight: 5, arbitrary: fc.constant({ op: 'take' as const, stream: 0 }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'dropAll' as const }) },
+);
+
+const limitsArbitrary = fc.record({
+  maxBufferedEvents: fc.integer({ min: 2, max: 60 }),
+  maxBufferedBytes: fc.integer({ min: 100, max: 1_200 }),
+  onBufferFull: fc.constantFrom('dropOldest' as const, 'dropNewest' as const),
+  maxBatchEvents: fc.integer({ min: 1, max: 8 }),
+  maxBatchBytes: fc.integer({ min: 100, max: 2_000 }),
+});
+
+const bytesOf = (t: string): number => Buffer.byteLength(t, 'utf8');
+const weightOf = (m: ModelMessage): { events: number; bytes: number } => ({
+  events: m.texts.length,
+  bytes: m.texts.reduce((sum, t) => sum + bytesOf(t), 0),
+});
+
+describe('Buffers on the arena — properties', () => {
+  it('holds, takes and evicts exactly what a model of arrays says, within the bound and the arena', () => {
+    let compactions = 0;
+    fc.assert(
+      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 600 }), (lim, ops) => {
+        // Prepare
+        const limits: BufferLimits = {
+          ...lim,
+          highWaterMark: 0.8,
+          flushIntervalMs: 1_000,
+          maxEventBytes: 100,
+        };
+        const ledger = new Ledger<Stream>();
+        const buffers = new Buffers(limits, ledger, {
+          full: () => {},
+          evicted: () => {},
+          invalidDestination: () => {},
+          drain: () => {},
+        });
+        const streams = Array.from({ length: STREAMS }, (_, i) => buffers.stream('g', `s${i}`) as Stream);
+        // The model: every held message in log order.
+        let held: ModelMessage[] = [];
+        let logged = 0;
+        let clock = T0;
+        const heldTotals = () =>
+          held.reduce(
+            (sum, m) => {
+              const w = weightOf(m);
+              return { events: sum.events + w.events, bytes: sum.bytes + w.bytes };
+            },
+            { events: 0, bytes: 0 },
+          );
+        const fits = (events: number, bytes: number) => {
+          const t = heldTotals();
+          return (
+            t.events + events <= limits.maxBufferedEvents &&
+            t.bytes + bytes + (t.events + events) * RECORD_HEADER_BYTES <= limits.maxBufferedBytes
+          );
+        };
+        for (const step of ops) {
+          // Act
+          if (step.op === 'log') {
+            const timestamp = clock++;
+            const events: LogEvent[] = step.texts.map((t, i) => ({
+              timestamp,
+              message: t,
+              bytes: bytesOf(t),
+              kind: i === 0 ? 'event' : 'piece',
+            }));
+            const message: ModelMessage = { stream: step.stream, timestamp, texts: step.texts };
+            const { events: n, bytes } = weightOf(message);
+            ledger.logged();
+            logged++;
+            const stream = streams[step.stream] as Stream;
+            const ok =
+              events.length === 1
+                ? buffers.holdOne(stream, timestamp, step.texts[0] as string, bytes)
+                : buffers.holdMessage(stream, events, 'split');
+            let expected = fits(n, bytes);
+            if (!expected && limits.onBufferFull === 'dropOldest' && buffers.couldHold(n, bytes)) {
+              while (!fits(n, bytes)) held.shift();
+              expected = true;
+            }
+            if (expected) held.push(message);
+            expect(ok).toBe(expected);
+          } else if (step.op === 'take') {
+            const taken = buffers.take(streams[step.stream] as Stream);
+            // The model's prefix: whole messages while they fit, the first one's pieces past the limits.
+            const mine = held.filter((m) => m.stream === step.stream);
+            const want: { timestamp: number; message: string; kind: string }[] = [];
+            let count = 0;
+            let batchBytes = 0;
+            const gone = new Set<ModelMessage>();
+            for (const m of mine) {
+              const first = bytesOf(m.texts[0] as string);
+              if (!fitsInBatch(count, batchBytes, first, limits.maxBatchEvents, limits.maxBatchBytes)) break;
+              for (const [i, t] of m.texts.entries()) {
+                want.push({ timestamp: m.timestamp, message: utf8(t), kind: i === 0 ? 'event' : 'piece' });
+                count++;
+                batchBytes += eventSize(bytesOf(t));
+              }
+              gone.add(m);
+            }
+            held = held.filter((m) => !gone.has(m));
+            expect(taken.map((e) => ({ timestamp: e.timestamp, message: e.message, kind: e.kind }))).toEqual(
+              want,
+            );
+          } else {
+            buffers.dropAll();
+            held = [];
+          }
+          // Assess: counts exact, within the bound, within the arena.
+          const totals = heldTotals();
+          const arena = buffers.arena;
+          expect(arena.records).toBe(totals.events);
+          expect(arena.usedBytes).toBe(totals.bytes + totals.events * RECORD_HEADER_BYTES);
+          expect(arena.usedBytes).toBeLessThanOrEqual(limits.maxBufferedBytes);
+          expect(arena.spanBytes).toBeLessThanOrEqual(arena.capacity);
+          for (const [i, stream] of streams.entries()) {
+            const mine = held.filter((m) => m.stream === i).map(weightOf);
+            expect(stream.buffer.heldEvents).toBe(mine.reduce((s, w) => s + w.events, 0));
+            expect(stream.buffer.heldBytes).toBe(mine.reduce((s, w) => s + w.bytes, 0));
+          }
+          const stats = ledger.snapshot(1, 1);
+          const dropped = Object.values(stats.dropped).reduce((s, n) => s + n, 0);
+          expect(stats.logged).toBe(logged);
+          expect(stats.buffered).toBe(held.length);
+          expect(stats.logged).toBe(stats.sent + stats.buffered + stats.inFlight + dropped);
+        }
+        compactions += buffers.arena.compactions;
+        // Everything left decodes as the model holds it.
+        for (const [i, stream] of streams.entries()) {
+          const rest: string[] = [];
+          while (stream.buffer.heldEvents > 0) rest.push(...buffers.take(stream).map((e) => e.message));
+          expect(rest).toEqual(held.filter((m) => m.stream === i).flatMap((m) => m.texts.map(utf8)));
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // The runs did make the arena compact: the holes of taken records were reclaimed, not avoided.
+    expect(compactions).toBeGreaterThan(0);
+  });
+
+  it('compacts when a quiet stream holds the oldest event, and keeps it first', () => {
+    // Prepare: a bound of a few events; a quiet stream's event ahead of a busy one's.
+    const limits: BufferLimits = {
+      maxBufferedEvents: 1_000,
+      maxBufferedBytes: 1_000,
+      highWaterMark: 1,
+      onBufferFull: 'dropOldest',
+      maxBatchEvents: 10,
+      maxBatchBytes: 1_048_576,
+      flushIntervalMs: 1_000,
+      maxEventBytes: 226,
+    };
+    const ledger = new Ledger<Stream>();
+    const buffers = new Buffers(limits, ledger, {
+      full() {},
+      evicted() {},
+      invalidDestination() {},
+      drain() {},
+    });
+    const quiet = buffers.stream('g', 'quiet') as Stream;
+    const busy = buffers.stream('g', 'busy') as Stream;
+    ledger.logged();
+    buffers.holdOne(quiet, T0, 'first', 5);
+    // Act: the busy stream logs and is taken, over many times the arena's size.
+    for (let i = 0; i < 2_000; i++) {
+      ledger.logged();
+      buffers.holdOne(busy, T0 + i, `m${i}`.padEnd(100, '.'), 100);
+      if (i % 3 === 2) buffers.take(busy);
+    }
+    // Assess: holes were reclaimed by compacting, nothing was evicted, the quiet event is still oldest.
+    expect(buffers.arena.compactions).toBeGreaterThan(0);
+    expect(ledger.snapshot(1, 1).dropped.overflow).toBe(0);
+    expect(buffers.arena.front()).toBe(quiet);
+    expect(buffers.take(quiet).map((e) => e.message)).toEqual(['first']);
+  });
+
+  it('evicts under dropOldest without decoding or moving a single event', () => {
+    // Prepare: a full buffer of 1,000 events over 50 streams.
+    const limits: BufferLimits = {
+      maxBufferedEvents: 1_000,
+      maxBufferedBytes: 1 << 20,
+      highWaterMark: 1,
+      onBufferFull: 'dropOldest',
+      maxBatchEvents: 10_000,
+      maxBatchBytes: 1_048_576,
+      flushIntervalMs: 1_000,
+    };
+    const ledger = new Ledger<Stream>();
+    let evictions = 0;
+    const buffers = new Buffers(limits, ledger, {
+      full() {},
+      evicted() {
+        evictions++;
+      },
+      invalidDestination() {},
+      drain() {},
+    });
+    const streams = Array.from({ length: 50 }, (_, i) => buffers.stream('g', `s${i}`) as Stream);
+    const message = 'x'.repeat(100);
+    for (let i = 0; i < 1_000; i++) {
+      ledger.logged();
+      buffers.holdOne(streams[i % 50] as Stream, T0, message, 100);
+    }
+    const decodedBefore = buffers.arena.decoded;
+    // Act: 100,000 more, each evicting the oldest.
+    for (let i = 0; i < 100_000; i++) {
+      ledger.logged();
+      buffers.holdOne(streams[i % 50] as Stream, T0, message, 100);
+    }
+    // Assess: no event became an object again, no record was copied; the oldest were dropped.
+    expect(buffers.arena.decoded).toBe(decodedBefore);
+    expect(buffers.arena.compactions).toBe(0);
+    expect(evictions).toBe(100_000);
+    expect(buffers.arena.records).toBe(1_000);
+    expect(ledger.snapshot(1, 1)).toMatchObject({ buffered: 1_000, dropped: { overflow: 100_000 } });
+  });
+});

@@ -1,0 +1,269 @@
+// Worker mode (`thread: 'worker'`): the choice of thread, what cannot cross, and the pipeline run by
+// a worker thread end to end through the real SDK against the local endpoint. The worker runs the
+// built code (`npm run build` makes it; vitest.config.ts hands it to src/worker/source.ts).
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, DeliveryError, LogShipper, type LogShipperOptions } from '../src/index.js';
+import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
+import { uncrossable } from '../src/worker/crossing.js';
+import { transportBytes } from '../src/worker/transport.js';
+import { until } from './e2e/helpers.js';
+import { captureWarnings } from './support/warnings.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function endpoint(): Promise<LocalCloudWatchLogs> {
+  const cwl = await startLocalCloudWatchLogs();
+  cleanups.push(() => cwl.close());
+  return cwl;
+}
+
+function shipper(cwl: LocalCloudWatchLogs, options: Partial<LogShipperOptions> = {}): LogShipper {
+  const made = new LogShipper({
+    logGroupName: '/worker',
+    logStreamName: 's',
+    clientConfig: cwl.clientConfig(),
+    dropMarkers: false,
+    ...options,
+  });
+  cleanups.push(() => made.close({ timeoutMs: 2_000 }));
+  return made;
+}
+
+function invariant(stats: ReturnType<LogShipper['stats']>): number {
+  let dropped = 0;
+  for (const count of Object.values(stats.dropped)) dropped += count;
+  return stats.sent + stats.buffered + stats.inFlight + dropped;
+}
+
+describe('the thread a shipper runs on', () => {
+  const base = { logGroupName: 'g', logStreamName: 's' };
+
+  it('is the worker by default when every option can cross', () => {
+    const made = new LogShipper({ ...base, clientConfig: { region: 'eu-west-1' } });
+    cleanups.push(() => made.close());
+    expect(made.thread).toBe('worker');
+  });
+
+  it.each([
+    ['client', { client: new CloudWatchLogsClient({ region: 'eu-west-1' }) }],
+    ['now', { now: () => 0 }],
+    ['random', { random: () => 0.5 }],
+    [
+      'clientConfig.credentials',
+      {
+        clientConfig: {
+          region: 'eu-west-1',
+          credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }),
+        },
+      },
+    ],
+  ] as const)(
+    'is the main thread when %s cannot cross, and thread: worker is refused naming it',
+    (option, options) => {
+      const made = new LogShipper({ ...base, ...options } as LogShipperOptions);
+      cleanups.push(() => made.close());
+      expect(made.thread).toBe('main');
+      let error: unknown;
+      try {
+        new LogShipper({ ...base, ...options, thread: 'worker' } as LogShipperOptions);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).option).toBe(option);
+      expect((error as Error).message).toContain('cannot cross to a worker thread');
+      expect((error as Error).message).toContain("thread: 'main'");
+    },
+  );
+
+  it('names a class instance deep in clientConfig, and never what a value holds', () => {
+    class Handler {
+      secret = 'SECRET-VALUE';
+    }
+    expect(uncrossable({ clientConfig: { requestHandler: new Handler() } })).toEqual({
+      option: 'clientConfig.requestHandler',
+      what: 'an instance of Handler',
+    });
+    expect(
+      uncrossable({ clientConfig: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } } }),
+    ).toBe(undefined);
+    expect(JSON.stringify(uncrossable({ clientConfig: { x: [1, new Handler()] } }))).not.toContain('SECRET');
+  });
+
+  it('refuses a thread that is neither main nor worker', () => {
+    expect(() => new LogShipper({ ...base, thread: 'both' as 'main' })).toThrow(ConfigError);
+  });
+
+  it('sizes the ring from maxBufferedBytes, a power of two within 4 and 16 MiB', () => {
+    expect(transportBytes(1024 * 1024)).toBe(4 * 1024 * 1024);
+    expect(transportBytes(64 * 1024 * 1024)).toBe(8 * 1024 * 1024);
+    expect(transportBytes(2 ** 40)).toBe(16 * 1024 * 1024);
+  });
+});
+
+describe('worker mode, end to end', () => {
+  it('delivers what is logged, with stats exact at every moment the program looks', async () => {
+    const cwl = await endpoint();
+    const made = shipper(cwl);
+    const batches: number[] = [];
+    made.on('batch', (report) => batches.push(report.events));
+    for (let i = 0; i < 25_000; i++) {
+      made.log(`line ${i}`);
+      if (i % 5_000 === 0) expect(invariant(made.stats())).toBe(made.stats().logged);
+    }
+    expect(made.stats()).toMatchObject({
+      logged: 25_000,
+      buffered: 25_000 - made.stats().inFlight - made.stats().sent,
+    });
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    const stats = made.stats();
+    expect(stats).toMatchObject({ logged: 25_000, sent: 25_000, buffered: 0, inFlight: 0, destinations: 1 });
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(25_000);
+    expect(stats.batches).toBe(batches.length);
+    // Requests go in parallel: what is stored is every line once (in timestamp order, not log order).
+    const stored = cwl.events('/worker', 's').map((e) => Number(e.message.slice(5)));
+    expect(stored.sort((a, b) => a - b)).toEqual(Array.from({ length: 25_000 }, (_, i) => i));
+  });
+
+  it('routes to the destinations log() names, and splits an oversized message into pieces sent whole', async () => {
+    const cwl = await endpoint();
+    const made = shipper(cwl, { maxEventBytes: 2_048, oversizedEvents: 'split' });
+    const big = 'é'.repeat(5_000);
+    made.log('to the default');
+    made.log('to another', { logStreamName: 'other' });
+    made.log(big, { logGroupName: '/worker-2', logStreamName: 'x' });
+    made.log({ message: 'stamped', timestamp: Date.now() - 60_000 });
+    await made.flush();
+    expect(made.stats()).toMatchObject({ logged: 4, sent: 4, split: 1 });
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['to the default', 'stamped'].sort());
+    expect(cwl.events('/worker', 'other').map((e) => e.message)).toEqual(['to another']);
+    expect(
+      cwl
+        .events('/worker-2', 'x')
+        .map((e) => e.message)
+        .join(''),
+    ).toBe(big);
+  });
+
+  it('counts refused input on the program thread, and names a refused destination in one warning', async () => {
+    const cwl = await endpoint();
+    const captured = captureWarnings();
+    try {
+      const made = shipper(cwl);
+      made.log('');
+      made.log({ message: 'x', timestamp: Number.NaN });
+      made.log('bad', { logStreamName: 'a:b' });
+      made.log('bad again', { logStreamName: 'a:b' });
+      await made.flush();
+      expect(made.stats().dropped).toMatchObject({ empty: 1, invalidTimestamp: 1, invalidDestination: 2 });
+      expect(invariant(made.stats())).toBe(4);
+      expect(captured.warnings.filter((w) => w.code === 'CWS_INVALID_DESTINATION')).toHaveLength(1);
+    } finally {
+      captured.restore();
+    }
+  });
+
+  it("emits a delivery failure to the program's 'error' listener as a DeliveryError", async () => {
+    const cwl = await endpoint();
+    const made = shipper(cwl, { createLogGroup: false, logGroupName: '/missing' });
+    const errors: unknown[] = [];
+    made.on('error', (error) => errors.push(error));
+    // The worker learns of the listener on the next microtask.
+    await Promise.resolve();
+    made.log('nowhere to go');
+    await made.flush();
+    expect(made.stats().dropped.rejected).toBe(1);
+    expect(errors).toHaveLength(1);
+    const error = errors[0] as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({
+      code: 'CWS_DELIVERY_REJECTED',
+      reason: 'rejected',
+      logGroupName: '/missing',
+      events: 1,
+    });
+    expect(error.message).not.toContain('nowhere to go');
+  });
+
+  it('warns on the program thread, with the code, when nobody listens for errors', async () => {
+    const cwl = await endpoint();
+    const captured = captureWarnings();
+    try {
+      const made = shipper(cwl, { createLogGroup: false, logGroupName: '/missing' });
+      made.log('nowhere to go');
+      await made.flush();
+      expect(captured.warnings.map((w) => w.code)).toContain('CWS_DELIVERY_REJECTED');
+      expect(captured.warnings.map((w) => w.inspected).join('')).not.toContain('nowhere to go');
+    } finally {
+      captured.restore();
+    }
+  });
+
+  it("answers false past the high-water mark, then emits 'drain' once below it", async () => {
+    const cwl = await endpoint();
+    cwl.setFaults({ latencyMs: 200 });
+    const made = shipper(cwl, { maxBufferedEvents: 1_000, highWaterMark: 0.5 });
+    let accepted = 0;
+    while (made.log(`line ${accepted}`)) accepted++;
+    expect(accepted).toBeLessThan(500);
+    const drained = new Promise<void>((resolve) => made.once('drain', resolve));
+    await drained;
+    expect(made.log('after the drain')).toBe(true);
+    await made.flush();
+    expect(made.stats()).toMatchObject({ logged: accepted + 2, sent: accepted + 2 });
+  });
+
+  it('holds at most maxBufferedEvents while the endpoint is down, and counts the overflow exactly', async () => {
+    const cwl = await endpoint();
+    await (await endpointClient(cwl)).send(
+      new (await import('@aws-sdk/client-cloudwatch-logs')).CreateLogGroupCommand({
+        logGroupName: '/worker',
+      }),
+    );
+    cwl.setFaults({ downForMs: 3_600_000 });
+    const made = shipper(cwl, {
+      maxBufferedEvents: 1_000,
+      flushIntervalMs: 3_600_000,
+      retry: { minDelayMs: 5, maxDelayMs: 10 },
+    });
+    for (let i = 0; i < 3_000; i++) made.log(`line ${i}`);
+    // The worker fills its buffers as it reads the ring (from its start-up on), dropping the oldest.
+    await until(() => made.stats().dropped.overflow >= 2_000, 'the worker has read the ring');
+    const during = made.stats();
+    expect(during.buffered + during.inFlight).toBeLessThanOrEqual(1_000);
+    expect(during.dropped.overflow).toBe(3_000 - during.buffered - during.inFlight);
+    cwl.setFaults({ downForMs: 0 });
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    const stats = made.stats();
+    expect(stats.sent + stats.dropped.overflow).toBe(3_000);
+    // dropOldest: what arrives is the newest, in order.
+    const stored = cwl.events('/worker', 's').map((e) => Number(e.message.slice(5)));
+    expect(stored).toEqual(Array.from({ length: stats.sent }, (_, i) => 3_000 - stats.sent + i));
+  });
+
+  it('closes: drops what is left when the bound ends, refuses what comes after, and ends its thread', async () => {
+    const cwl = await endpoint();
+    cwl.setFaults({ downForMs: 3_600_000 });
+    const made = shipper(cwl, { retry: { minDelayMs: 5, maxDelayMs: 10 } });
+    for (let i = 0; i < 100; i++) made.log(`line ${i}`);
+    const closing = made.close({ timeoutMs: 200 });
+    expect(made.close()).toBe(closing);
+    const result = await closing;
+    expect(result).toEqual({ complete: false, dropped: 100 });
+    made.log('too late');
+    expect(made.stats()).toMatchObject({ logged: 101, sent: 0, buffered: 0, inFlight: 0 });
+    expect(made.stats().dropped.closed).toBe(101);
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+  });
+});
+
+async function endpointClient(cwl: LocalCloudWatchLogs): Promise<CloudWatchLogsClient> {
+  const client = new CloudWatchLogsClient({ ...cwl.clientConfig(), maxAttempts: 1 });
+  cleanups.push(async () => client.destroy());
+  return client;
+}
