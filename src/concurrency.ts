@@ -9,10 +9,24 @@
  * in flight when the limit was cut report throttles of the old epoch, and those do not cut it again.
  *
  * At one request in flight a throttled account can still be asked hundreds of times a second when
- * the endpoint answers in milliseconds, so the limit becomes a request rate, with the same law:
- * a throttle cuts the rate to 80 % of what it was (at most once a second, the period quotas are
- * counted over), and it then grows back by 10 % of that each second, faster after 5 quiet seconds. Once the rate passes what one request in flight reaches on its own, pacing ends and the
- * limit on requests in flight grows again.
+ * the endpoint answers in milliseconds, so the limit becomes a request rate. Processes that share
+ * a quota cannot see each other, and each must end up with a similar share of it:
+ * - the rate is a base rate times a backlog factor, from ×¼ with nothing waiting to ×4 with the
+ *   buffers full. A quota admits the requests of each process about in proportion to how often it
+ *   asks, so a process left behind (by bad luck, a late start) takes a larger share until its
+ *   backlog is back with the others': that is what evens out what each has delivered, which equal
+ *   rates alone do not (which request gets through is a draw, and the draws add up);
+ * - the base rate grows by the same step in every process (0.5 request/s each second, plus 2 % of
+ *   itself), and a throttle cuts it to 85 % of what was asked, or of 1.25× what got through if
+ *   less (at most once a second, the period quotas are counted over): additive increase and
+ *   multiplicative decrease, under which unequal rates converge, where steps proportional to each
+ *   process's own rate keep an unequal split unequal. It grows faster after 5 quiet seconds, and not at all while the process has nothing
+ *   to send (a rate it does not use says nothing about the quota);
+ * - paced starts are jittered: evenly spaced ones keep one phase against a quota counted over a
+ *   sliding second, and a process whose starts land just after another's is refused far more often
+ *   than its share.
+ * Once the rate passes what one request in flight reaches on its own, 5 s or more after the last
+ * cut, pacing ends and the limit on requests in flight grows again.
  */
 export class AdaptiveLimit {
   private value: number;
@@ -20,16 +34,24 @@ export class AdaptiveLimit {
   epoch = 0;
 
   private pacing = false;
-  /** The rate right after the last cut, and its growth, in requests per millisecond (per ms²). */
+  /** Requests in flight allowed while pacing (see {@link pipeline}). */
+  private pacedLimit = 1;
+  /**
+   * The base rate right after the last cut, and its growth, in requests per millisecond (per ms²);
+   * the rate asked is the base rate times the backlog factor.
+   */
   private baseRate = 0;
   private growth = 0;
   private cutAt = 0;
+  /** The last throttle while pacing. */
+  private lastThrottleAt = Number.NEGATIVE_INFINITY;
   private nextStartAt = Number.NEGATIVE_INFINITY;
   /** Request starts as they come, for the rate to start pacing from. */
   private lastStartAt = Number.NEGATIVE_INFINITY;
   private meanIntervalMs = 0;
-  /** The most requests that got through in a second since pacing began, per millisecond. */
+  /** The most requests that got through in a second since pacing began, per millisecond, and when. */
   private deliveredPeak = 0;
+  private deliveredPeakAt = 0;
   /** When recent requests succeeded, newest last, to measure what gets through. */
   private readonly successes: number[] = [];
   private readonly throttles: number[] = [];
@@ -40,12 +62,20 @@ export class AdaptiveLimit {
   constructor(
     private readonly max: number,
     private readonly min = 1,
+    /**
+     * How far behind the process is: events waiting or in flight, as a share of the room for them.
+     * Without it the backlog factor is 1.
+     */
+    private readonly backlog?: () => number,
+    /** Jitters the spacing of paced starts; injected so that tests decide the draw. */
+    private readonly random: () => number = Math.random,
   ) {
     this.value = max;
   }
 
   /** Requests allowed in flight now. */
   get limit(): number {
+    if (this.pacing) return this.pacedLimit;
     return Math.max(this.min, Math.floor(this.value));
   }
 
@@ -56,7 +86,7 @@ export class AdaptiveLimit {
 
   /** Requests per second allowed at `now` while pacing; `Infinity` when not pacing. */
   rate(now: number): number {
-    return this.pacing ? this.rateAt(now) * 1000 : Number.POSITIVE_INFINITY;
+    return this.pacing ? this.askedAt(now) * 1000 : Number.POSITIVE_INFINITY;
   }
 
   /** A request succeeded at `now`, after `latencyMs`. */
@@ -65,12 +95,29 @@ export class AdaptiveLimit {
     this.firstOutcomeAt = Math.min(this.firstOutcomeAt, now);
     record(this.successes, now);
     if (!this.pacing) this.value = Math.min(this.max, this.value + 1 / this.value);
+    else this.pipeline(now);
+  }
+
+  /**
+   * While pacing, enough requests in flight for the paced rate, with room to spare, each waiting for
+   * its turn: when requests take longer than the spacing (a loaded host, a distant endpoint), one in
+   * flight would fall short of the rate, and short of the process's share of the quota.
+   */
+  private pipeline(now: number): void {
+    const needed = Math.ceil(this.askedAt(now) * this.meanLatencyMs * PIPELINE_HEADROOM);
+    this.pacedLimit = Math.min(this.max, Math.max(this.min, needed));
   }
 
   /** A request that started in `startedEpoch` was throttled at `now`; true if that cut the limit. */
   throttled(startedEpoch: number, now: number): boolean {
     this.firstOutcomeAt = Math.min(this.firstOutcomeAt, now);
     record(this.throttles, now);
+    if (this.pacing) {
+      // Quiet means no throttle at all, not merely no cut: a throttle ends the faster growth there
+      // and then (the rate goes on from where it got to, growing as after a cut).
+      if (now > this.quietFrom()) this.rebase(this.rateAt(now), now);
+      this.lastThrottleAt = now;
+    }
     if (startedEpoch !== this.epoch) return false;
     this.epoch++;
     if (this.limit > this.min) {
@@ -88,33 +135,67 @@ export class AdaptiveLimit {
     // Request quotas count over a second: throttles keep coming for up to a second after a cut,
     // however well it worked, so the rate is cut at most once a second.
     if (this.pacing && now - this.cutAt < QUOTA_WINDOW_MS) return true;
-    const asked = this.pacing ? this.rateAt(now) : 1 / Math.max(this.meanIntervalMs, MIN_INTERVAL_MS);
-    // What got through in the last second is the best guess of the quota: cut from that, not from
-    // what was asked, so that one cut lands near the quota instead of a cascade of cuts.
+    const factor = this.backlogFactor();
+    const asked = this.pacing ? this.askedAt(now) : 1 / Math.max(this.meanIntervalMs, MIN_INTERVAL_MS);
+    // What got through in the last second is the best guess of this process's share: cut from
+    // no more than that (a quarter more while pacing), not from what was asked, so that one cut
+    // lands near it instead of a cascade of cuts. While pacing, what was asked, when near enough:
+    // a cut to what got through would undo the backlog factor's lead at every cut, and a process
+    // that had bad luck one second would ask less the next.
     const delivered = this.successesSince(now - QUOTA_WINDOW_MS) / QUOTA_WINDOW_MS;
-    const current = delivered > 0 ? Math.min(asked, delivered) : asked;
+    const ceiling = this.pacing ? delivered * PACED_CUT_HEADROOM : delivered;
+    const current = delivered > 0 ? Math.min(asked, ceiling) : asked;
     if (!this.pacing) this.deliveredPeak = 0;
-    this.deliveredPeak = Math.max(this.deliveredPeak, delivered);
+    // Never below half the best recent second: throttles that are not a quota (random refusals, a
+    // struggling endpoint) would otherwise cut the rate a little more every second. Recent: a floor
+    // kept from a lucky second (a start-up burst) would hold a process above its share for good.
+    const peak = this.deliveredPeak * FLOOR_DECAY_PER_SECOND ** ((now - this.deliveredPeakAt) / 1000);
+    if (delivered >= peak) {
+      this.deliveredPeak = delivered;
+      this.deliveredPeakAt = now;
+    }
     this.pacing = true;
-    // Never below half the best second seen while pacing: throttles that are not a quota (random
-    // refusals, a struggling endpoint) would otherwise cut the rate a little more every second.
-    this.baseRate = Math.max(MIN_RATE, current * CUT, this.deliveredPeak * FLOOR);
-    this.growth = (this.baseRate * GROWTH_PER_SECOND) / 1000;
-    this.cutAt = now;
+    // The base rate is what is asked without the backlog factor, so the factor does not compound.
+    this.rebase(
+      Math.max(MIN_RATE, (current * CUT) / factor, (Math.max(peak, delivered) * FLOOR) / factor),
+      now,
+    );
+    this.pipeline(now);
     return true;
+  }
+
+  /** The base rate is `rate` at `now`, and grows from there. */
+  private rebase(rate: number, now: number): void {
+    this.baseRate = rate;
+    this.growth = (rate * GROWTH_PER_SECOND + ADDITIVE_INCREASE_PER_MS) / 1000;
+    this.cutAt = now;
+  }
+
+  /** When the rate starts growing faster: {@link QUIET_MS} after the last cut or throttle. */
+  private quietFrom(): number {
+    return Math.max(this.cutAt, this.lastThrottleAt) + QUIET_MS;
   }
 
   /** How long a request about to start at `now` waits for its turn (and takes that turn). */
   delayBeforeStart(now: number): number {
     let start = now;
     if (this.pacing) {
-      const rate = this.rateAt(now);
-      if (rate * Math.max(this.meanLatencyMs, MIN_INTERVAL_MS) >= 1) {
-        // Faster than one request in flight goes by itself: the limit in flight takes over.
+      // Time with nothing to send does not count as growth: a rate not used says nothing of the
+      // quota, and a process that idled would otherwise come back asking far above its share.
+      if (now > this.nextStartAt && this.nextStartAt > this.cutAt) {
+        this.cutAt += Math.min(now - this.nextStartAt, now - this.cutAt);
+      }
+      const rate = this.askedAt(now);
+      if (now >= this.quietFrom() && rate * Math.max(this.meanLatencyMs, MIN_INTERVAL_MS) >= 1) {
+        // Faster than one request in flight goes by itself, and no cut for a while: the limit in
+        // flight takes over. Not sooner: the backlog factor alone can ask that fast of a quota
+        // that is still refusing, and unpaced, every process would then ask as fast as it can.
         this.pacing = false;
+        this.value = Math.max(this.value, this.pacedLimit);
       } else {
         start = Math.max(now, this.nextStartAt);
-        this.nextStartAt = start + 1 / rate;
+        // Jittered around 1 / rate (the mean stays 1 / rate).
+        this.nextStartAt = start + (1 - PACING_JITTER / 2 + this.random() * PACING_JITTER) / rate;
       }
     }
     if (!this.pacing && this.lastStartAt !== Number.NEGATIVE_INFINITY) {
@@ -136,11 +217,24 @@ export class AdaptiveLimit {
     return total < MIN_SAMPLES ? 0 : refused / total;
   }
 
+  /** ×¼ with nothing waiting, ×1 half full, ×4 with the buffers full. */
+  private backlogFactor(): number {
+    if (this.backlog === undefined) return 1;
+    const behind = Math.min(1, Math.max(0, this.backlog()));
+    return BACKLOG_FACTOR_FULL ** (2 * behind - 1);
+  }
+
+  /** The rate asked at `now`, per millisecond: the base rate times the backlog factor. */
+  private askedAt(now: number): number {
+    return this.rateAt(now) * this.backlogFactor();
+  }
+
+  /** The base rate at `now`, per millisecond. */
   private rateAt(now: number): number {
-    const elapsed = Math.max(0, now - this.cutAt);
-    const linear = this.baseRate + this.growth * Math.min(elapsed, QUIET_MS);
-    if (elapsed <= QUIET_MS) return linear;
-    return linear * QUIET_GROWTH_PER_SECOND ** ((elapsed - QUIET_MS) / 1000);
+    const quietFrom = this.quietFrom();
+    const linear = this.baseRate + this.growth * Math.max(0, Math.min(now, quietFrom) - this.cutAt);
+    if (now <= quietFrom) return linear;
+    return linear * QUIET_GROWTH_PER_SECOND ** ((now - quietFrom) / 1000);
   }
 }
 
@@ -153,12 +247,33 @@ const PACING_CUT_SHARE = 0.1;
 const MIN_SAMPLES = 5;
 /** Success and throttle times kept, at most (a second's worth at any rate pacing matters for). */
 const MAX_SUCCESSES_KEPT = 2_048;
-/** A throttle while pacing leaves this share of the rate. */
-const CUT = 0.8;
-/** …but not below this share of the best second seen while pacing. */
+/**
+ * A throttle leaves this share of the rate cut from: what got through in the last second on entering
+ * pacing; while pacing, what was asked, but at most this many times what got through.
+ */
+const CUT = 0.85;
+const PACED_CUT_HEADROOM = 1.25;
+/** …but not below this share of the best second seen while pacing, which counts less by the second. */
 const FLOOR = 0.5;
-/** While pacing, the rate grows by this share of its post-cut value each second. */
-const GROWTH_PER_SECOND = 0.1;
+const FLOOR_DECAY_PER_SECOND = 0.8;
+/**
+ * While pacing, the base rate grows each second by 0.5 request/s, the same step in every process
+ * whatever its own rate (which is what makes rates converge), plus a small share of itself, so
+ * that a process alone against a quota of tens of requests a second is back near it in seconds.
+ */
+const ADDITIVE_INCREASE_PER_MS = 0.5 / 1000;
+const GROWTH_PER_SECOND = 0.02;
+/**
+ * The backlog factor: ×¼ with nothing waiting, ×1 half full, ×4 with the buffers full, by the same
+ * ratio for each step of the backlog (so a backlog that builds up from nothing does not multiply
+ * the rate in a moment). Steep, because what it corrects (who happened to get through) adds up
+ * second after second, and a process whose buffers fill loses events.
+ */
+const BACKLOG_FACTOR_FULL = 4;
+/** Requests in flight while pacing: this many times the paced rate × the mean latency. */
+const PIPELINE_HEADROOM = 1.5;
+/** Paced starts are spaced by 1 / rate times a uniform draw in [0.5, 1.5). */
+const PACING_JITTER = 1;
 /**
  * After this long without a throttle the quota has likely moved (or the storm is over): the rate
  * then grows by half each second, so that however deep the cuts went it is back within seconds.

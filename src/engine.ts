@@ -81,7 +81,10 @@ export class LocalEngine implements Engine {
     const creation = new Creation(this.client, resolved, (key, code, message) =>
       this.#reporter.warnOnce(key, code, message),
     );
-    this.#sender = new Sender(this.client, creation, resolved, {
+    // The share of the buffers' room in use: adaptive concurrency asks more the further behind.
+    const backlog = (): number => this.#ledger.pending / resolved.maxBufferedEvents;
+    const sending = { ...resolved, backlog };
+    this.#sender = new Sender(this.client, creation, sending, {
       sent: (stream, events, bytes, attempts, durationMs) => {
         const weight = totalWeight(events);
         this.#ledger.sent(weight, bytes, weight < events.length ? markerCount(events) : 0);

@@ -67,6 +67,8 @@ export interface SenderOptions {
   readonly maxBufferedBytes: number;
   readonly now: () => number;
   readonly random: () => number;
+  /** How far behind the shipper is: events held or in flight, as a share of the room for them. */
+  readonly backlog?: () => number;
 }
 
 /** Clock-skew retries in a row for one batch; one normally does (see `retry.ts`), two cover a race. */
@@ -120,7 +122,9 @@ export class Sender implements SenderPort {
   ) {
     this.#queue = new PQueue({ concurrency: options.concurrency });
     this.#queue.on('next', () => hooks.capacityFreed());
-    this.#limit = options.adaptiveConcurrency ? new AdaptiveLimit(options.concurrency) : undefined;
+    this.#limit = options.adaptiveConcurrency
+      ? new AdaptiveLimit(options.concurrency, 1, options.backlog, options.random)
+      : undefined;
     // Every request in flight listens on this one signal (p-retry, our waits, the SDK's retry and
     // HTTP handler: about 2 to 5 each) and lets go when it settles. Node's default of 10 would print
     // a false leak warning on the host's stderr once 4 requests overlap; a real leak still shows.
