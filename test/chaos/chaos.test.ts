@@ -11,6 +11,7 @@ import {
   GROUP,
   shipperFor,
   startEndpoint,
+  threadUnderTest,
   until,
 } from '../e2e/helpers.js';
 import { checkResult, runScenario, SCENARIOS } from './scenarios.mjs';
@@ -35,7 +36,11 @@ describe('chaos — steady logging through faults', () => {
         eventsPerSecond: EVENTS_PER_SECOND,
         // Sends every 100 ms over 4 streams (about 40 requests a second), so that a 2 s fault
         // meets dozens of requests; backoff short enough for a run of seconds.
-        shipperOptions: { flushIntervalMs: 100, retry: { minDelayMs: 5, maxDelayMs: 200 } },
+        shipperOptions: {
+          flushIntervalMs: 100,
+          retry: { minDelayMs: 5, maxDelayMs: 200 },
+          ...threadUnderTest(),
+        },
         closeTimeoutMs: 20_000,
       };
 

@@ -78,6 +78,15 @@ export async function createGroup(cwl: LocalCloudWatchLogs, logGroupName = GROUP
  * A shipper sending to `cwl`, without drop markers unless asked. By default it builds its own
  * client from `clientConfig`; pass `client` to send with one of yours. Closed by {@link cleanUp} if the test did not close it.
  */
+/**
+ * `npm test` runs the end-to-end and chaos suites twice: in the default mode (a worker thread, since
+ * their options can cross) and with `CWS_TEST_THREAD=main` on the program's thread.
+ */
+export function threadUnderTest(): { thread?: 'main' | 'worker' } {
+  const thread = process.env.CWS_TEST_THREAD;
+  return thread === 'main' || thread === 'worker' ? { thread } : {};
+}
+
 export function shipperFor(cwl: LocalCloudWatchLogs, options: Partial<LogShipperOptions> = {}): LogShipper {
   const shipper = new LogShipper({
     logGroupName: GROUP,
@@ -85,6 +94,7 @@ export function shipperFor(cwl: LocalCloudWatchLogs, options: Partial<LogShipper
     // These tests compare every stored event with what was logged; drop markers have tests of their own.
     dropMarkers: false,
     ...(options.client === undefined ? { clientConfig: cwl.clientConfig() } : {}),
+    ...threadUnderTest(),
     ...options,
   });
   cleanups.push(async () => {
