@@ -154,14 +154,39 @@ export class Arena<O extends ArenaOwner> {
 
   /** Appends a record to `owner`'s list. The caller keeps the bound: it must fit `capacity` as sized. */
   append(owner: O, timestamp: number, message: string, bytes: number, kind: EventKind): void {
+    // Byte length equal to string length means every character is ASCII: latin1 is the fast copy.
+    const ascii = bytes === message.length;
+    const at = this.#open(owner, timestamp, bytes, kind, ascii);
+    if (ascii) this.#bytes.latin1Write(message, at + RECORD_HEADER_BYTES, bytes);
+    else this.#bytes.utf8Write(message, at + RECORD_HEADER_BYTES, bytes);
+  }
+
+  /**
+   * Appends a record whose message is already UTF-8 bytes (`bytes` of them in `source` from `start`):
+   * copied as they are, never made a string. Worker mode reads the ring so. `ascii` says the bytes are
+   * all below 0x80.
+   */
+  appendBytes(
+    owner: O,
+    timestamp: number,
+    source: Buffer,
+    start: number,
+    bytes: number,
+    ascii: boolean,
+    kind: EventKind,
+  ): void {
+    const at = this.#open(owner, timestamp, bytes, kind, ascii);
+    source.copy(this.#bytes, at + RECORD_HEADER_BYTES, start, start + bytes);
+  }
+
+  /** Places a record's header at the end of `owner`'s list; the caller writes its message. */
+  #open(owner: O, timestamp: number, bytes: number, kind: EventKind, ascii: boolean): number {
     const size = RECORD_HEADER_BYTES + bytes;
     let at = this.#place(size);
     if (at === NIL) at = this.#makeRoom(size);
     const buffer = owner.buffer;
     if (buffer.slot < 0) this.#attach(owner);
     const view = this.#view;
-    // Byte length equal to string length means every character is ASCII: latin1 is the fast copy.
-    const ascii = bytes === message.length;
     view.setFloat64(at + TIMESTAMP, timestamp, true);
     view.setUint32(at + LENGTH, bytes, true);
     view.setUint32(at + NEXT, NIL, true);
@@ -171,8 +196,6 @@ export class Arena<O extends ArenaOwner> {
       buffer.slot * FLAGS + (kind === 'piece' ? PIECE : 0) + (ascii ? ASCII : 0),
       true,
     );
-    if (ascii) this.#bytes.latin1Write(message, at + RECORD_HEADER_BYTES, bytes);
-    else this.#bytes.utf8Write(message, at + RECORD_HEADER_BYTES, bytes);
     if (buffer.tail === NIL) buffer.head = at;
     else view.setUint32(buffer.tail + NEXT, at, true);
     buffer.tail = at;
@@ -181,6 +204,7 @@ export class Arena<O extends ArenaOwner> {
     buffer.enqueued++;
     this.#records++;
     this.#used += size;
+    return at;
   }
 
   /**

@@ -198,6 +198,26 @@ export class Buffers implements BufferStore {
     return true;
   }
 
+  /** Worker mode: as `holdOne`, for a message that is UTF-8 bytes already (see `Arena.appendBytes`). */
+  holdBytes(
+    stream: Stream,
+    timestamp: number,
+    source: Buffer,
+    start: number,
+    bytes: number,
+    ascii: boolean,
+  ): boolean {
+    if (!this.#fits(1, bytes) && !this.#makeRoom(1, bytes)) {
+      this.#ledger.droppedAtDoor('overflow', stream);
+      return false;
+    }
+    this.#arena.appendBytes(stream, timestamp, source, start, bytes, ascii, 'event');
+    this.#added(stream, 1, bytes);
+    this.#ledger.buffered(1);
+    this.#checkFull(stream);
+    return true;
+  }
+
   holdMessage(stream: Stream, events: LogEvent[], shape: 'truncated' | 'split' | undefined): boolean {
     let bytes = 0;
     for (const event of events) bytes += event.bytes;

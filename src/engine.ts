@@ -267,6 +267,28 @@ export class LocalEngine implements Engine {
     }
   }
 
+  /** Worker mode: as `placeOne`, for a message that is UTF-8 bytes in the ring, copied as they are. */
+  placeBytes(
+    logGroupName: string,
+    logStreamName: string,
+    timestamp: number,
+    source: Buffer,
+    start: number,
+    bytes: number,
+    ascii: boolean,
+  ): void {
+    const ledger = this.#ledger;
+    ledger.logged();
+    const placed = ledger.placed;
+    try {
+      const stream = this.#placeable(logGroupName, logStreamName);
+      if (stream !== undefined) this.#buffers.holdBytes(stream, timestamp, source, start, bytes, ascii);
+    } catch (error) {
+      if (ledger.placed === placed) ledger.droppedAtDoor('internal');
+      this.#reporter.internalError(error);
+    }
+  }
+
   /** Worker mode: the pieces of one message the program's thread cut or split to the event limit. */
   placeMessage(
     logGroupName: string,

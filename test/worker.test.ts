@@ -137,9 +137,11 @@ describe('worker mode, end to end', () => {
     made.log('to another', { logStreamName: 'other' });
     made.log(big, { logGroupName: '/worker-2', logStreamName: 'x' });
     made.log({ message: 'stamped', timestamp: Date.now() - 60_000 });
+    // Not ASCII: copied from the ring as UTF-8 bytes, decoded once when taken.
+    made.log({ message: 'héllo ✓ 🎉', timestamp: Date.now() - 30_000 });
     await made.flush();
-    expect(made.stats()).toMatchObject({ logged: 4, sent: 4, split: 1 });
-    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['to the default', 'stamped'].sort());
+    expect(made.stats()).toMatchObject({ logged: 5, sent: 5, split: 1 });
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['stamped', 'héllo ✓ 🎉', 'to the default']);
     expect(cwl.events('/worker', 'other').map((e) => e.message)).toEqual(['to another']);
     expect(
       cwl

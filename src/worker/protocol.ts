@@ -77,6 +77,9 @@ export const RECORD_HEADER_BYTES = 32;
 
 export const Shape = { none: 0, truncated: 1, split: 2 } as const;
 
+/** Added to an event record's shape when its message bytes are all ASCII. */
+export const ASCII_FLAG = 0x100;
+
 /** The bytes a record of `payload` bytes takes in the ring. */
 export function recordSize(payload: number): number {
   return (RECORD_HEADER_BYTES + payload + 7) & ~7;

@@ -23,6 +23,7 @@ import type { DropCounts, ShipperStats } from '../stats.js';
 import { beforeDeadline, deadline, KeepAlive } from '../timing.js';
 import { withoutThread } from './crossing.js';
 import {
+  ASCII_FLAG,
   belowHighWater,
   Ctl,
   type FromWorker,
@@ -89,6 +90,9 @@ class Registry implements StreamRegistry<Linked> {
     // Destinations are never let go on this side: an id is a few bytes.
   }
 }
+
+/** What ending the process takes after the `'exit'` wait, kept out of `exitTimeoutMs`. */
+const EXIT_TEARDOWN_MS = 25;
 
 /** One `'exit'` listener for every worker-mode shipper. */
 const exiting = new Set<RemoteEngine>();
@@ -260,7 +264,7 @@ export class RemoteEngine implements Engine {
     i32[i + 3] = bytes;
     writer.f64[(at + 16) >> 3] = timestamp;
     i32[i + 6] = 1;
-    i32[i + 7] = Shape.none;
+    i32[i + 7] = bytes === message.length ? Shape.none | ASCII_FLAG : Shape.none;
     writeText(writer.bytes, message, at + 32, bytes);
     this.#messageWritten();
     writer.commit();
@@ -509,7 +513,9 @@ export class RemoteEngine implements Engine {
 
   /** `'exit'`: waits, blocking this thread, until the worker is done or `exitTimeoutMs` since `started`. */
   awaitDelivery(started: number): void {
-    const left = started + this.#options.exitTimeoutMs - Date.now();
+    // The process still has to end after the wait (the worker stopped, the handles closed: about
+    // 15 ms here): that is kept out of the bound, so that the process ends within exitTimeoutMs.
+    const left = started + this.#options.exitTimeoutMs - EXIT_TEARDOWN_MS - Date.now();
     if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
   }
 

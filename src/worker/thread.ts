@@ -12,6 +12,7 @@ import type { LogShipperEvents } from '../events.js';
 import { type LogShipperOptions, resolveOptions } from '../options.js';
 import type { Emitter } from '../reporter.js';
 import {
+  ASCII_FLAG,
   belowHighWater,
   Ctl,
   type ErrorFields,
@@ -137,14 +138,16 @@ function handle(type: number, at: number): void {
   }
   const length = i32[i + 3] as number;
   const timestamp = f64[(at + 16) >> 3] as number;
+  const flags = i32[i + 7] as number;
+  if (type === Rec.event && (i32[i + 6] as number) === 1 && (flags & ~ASCII_FLAG) === Shape.none) {
+    // One event, copied from the ring into the buffers as bytes: never made a string here.
+    engine.placeBytes(where[0], where[1], timestamp, bytes, at + 32, length, (flags & ASCII_FLAG) !== 0);
+    return;
+  }
   const text = bytes.toString('utf8', at + 32, at + 32 + length);
   if (type === Rec.event) {
     const pieces = i32[i + 6] as number;
-    const shape = i32[i + 7] as number;
-    if (pieces === 1 && shape === Shape.none) {
-      engine.placeOne(where[0], where[1], timestamp, text, length);
-      return;
-    }
+    const shape = flags & ~ASCII_FLAG;
     message = {
       id,
       events: [{ timestamp, message: text, bytes: length, kind: 'event' }],

@@ -56,7 +56,7 @@ export async function run() {
   // 2. A 10× overload against the byte bound, each side in a fresh process: the same producer
   // alone, then with a shipper whose endpoint is down, for each message size and policy.
   const maxBufferedBytes = 64 * MiB;
-  const side = (mode, policy, size) => {
+  const side = (mode, policy, size, thread = 'main') => {
     const child = spawnSync(
       process.execPath,
       [
@@ -66,6 +66,7 @@ export async function run() {
         String(maxBufferedBytes),
         policy,
         String(size),
+        thread,
       ],
       { encoding: 'utf8' },
     );
@@ -76,7 +77,12 @@ export async function run() {
   const rows = sizes.map((size) => ({
     size,
     producer: side('producer', 'dropOldest', size),
-    policies: ['dropOldest', 'dropNewest'].map((policy) => ({ policy, ...side('shipper', policy, size) })),
+    policies: ['main', 'worker'].flatMap((thread) =>
+      ['dropOldest', 'dropNewest'].map((policy) => ({
+        policy: `${policy}, ${thread}`,
+        ...side('shipper', policy, size, thread),
+      })),
+    ),
   }));
 
   const fmt = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
@@ -103,7 +109,7 @@ export async function run() {
     for (const { policy, growth, overflow } of policies) {
       const net = growth - producer.growth;
       console.log(
-        `    ${policy.padEnd(10)} ${fmt(growth).padStart(10)} (${overflow.toLocaleString('en-US')} dropped as overflow)` +
+        `    ${policy.padEnd(18)} ${fmt(growth).padStart(10)} (${overflow.toLocaleString('en-US')} dropped as overflow)` +
           ` → ${ratio(growth, bound)} of the bound (target ≤ 1×); less the producer's ${fmt(net)}: ${ratio(net, bound)}`,
       );
     }

@@ -1,12 +1,13 @@
 // One side of the 10× overload measurement, run in a process of its own so that each starts from
-// the same RSS: `node --expose-gc overload.mjs producer|shipper <maxBufferedBytes> <dropOldest|dropNewest> <messageBytes>`.
+// the same RSS: `node --expose-gc overload.mjs producer|shipper <maxBufferedBytes> <dropOldest|dropNewest> <messageBytes> [main|worker]`.
+// In worker mode the growth includes the worker's start (its isolate and its copy of the SDK) and the ring.
 // The producer makes the same messages in both modes; only `shipper` logs them. Prints JSON.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LogShipper } from '../../dist/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const [mode, bytesArg, policy = 'dropOldest', sizeArg = '100'] = process.argv.slice(2);
+const [mode, bytesArg, policy = 'dropOldest', sizeArg = '100', thread = 'main'] = process.argv.slice(2);
 const maxBufferedBytes = Number(bytesArg);
 const messageBytes = Number(sizeArg);
 const count = Math.ceil((10 * maxBufferedBytes) / messageBytes);
@@ -32,7 +33,17 @@ const shipper =
     ? new LogShipper({
         logGroupName: 'bench',
         logStreamName: 'overload',
-        client,
+        // A client instance cannot cross to a worker: worker mode makes its own from the same settings.
+        ...(thread === 'worker'
+          ? {
+              clientConfig: {
+                endpoint: 'http://127.0.0.1:9',
+                region: 'us-east-1',
+                credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+              },
+            }
+          : { client }),
+        thread,
         maxBufferedEvents: 100_000_000,
         maxBufferedBytes,
         flushIntervalMs: 3_600_000,
