@@ -141,7 +141,11 @@ describe('worker mode, end to end', () => {
     made.log({ message: 'héllo ✓ 🎉', timestamp: Date.now() - 30_000 });
     await made.flush();
     expect(made.stats()).toMatchObject({ logged: 5, sent: 5, split: 1 });
-    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['stamped', 'héllo ✓ 🎉', 'to the default']);
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual([
+      'stamped',
+      'héllo ✓ 🎉',
+      'to the default',
+    ]);
     expect(cwl.events('/worker', 'other').map((e) => e.message)).toEqual(['to another']);
     expect(
       cwl
