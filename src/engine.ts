@@ -245,29 +245,9 @@ export class LocalEngine implements Engine {
   }
 
   /**
-   * Worker mode: one event the program's thread read and routed, within the event limit it was told,
-   * to be buffered for the stream of these names. Counted as logged here.
+   * Worker mode: one event the program's thread read, routed and kept within the event limit it was
+   * told, as UTF-8 bytes in the ring, copied into the buffers as they are. Counted as logged here.
    */
-  placeOne(
-    logGroupName: string,
-    logStreamName: string,
-    timestamp: number,
-    message: string,
-    bytes: number,
-  ): void {
-    const ledger = this.#ledger;
-    ledger.logged();
-    const placed = ledger.placed;
-    try {
-      const stream = this.#placeable(logGroupName, logStreamName);
-      if (stream !== undefined) this.#buffers.holdOne(stream, timestamp, message, bytes);
-    } catch (error) {
-      if (ledger.placed === placed) ledger.droppedAtDoor('internal');
-      this.#reporter.internalError(error);
-    }
-  }
-
-  /** Worker mode: as `placeOne`, for a message that is UTF-8 bytes in the ring, copied as they are. */
   placeBytes(
     logGroupName: string,
     logStreamName: string,
