@@ -97,6 +97,29 @@ export interface BufferStore {
   readonly size: number;
 }
 
+/** The largest record: a whole message of the largest event, or the whole bound if less. */
+function largestRecord(limits: BufferLimits): number {
+  const largest = RECORD_HEADER_BYTES + maxMessageBytes(limits.maxEventBytes ?? limits.maxBatchBytes);
+  return Math.min(largest, limits.maxBufferedBytes);
+}
+
+/** The bound on held bytes: `maxBufferedBytes`, as far as one arena can hold it. */
+function heldBytesBound(limits: BufferLimits): number {
+  return Math.min(limits.maxBufferedBytes, ARENA_MAX_BYTES - arenaCapacity(0, largestRecord(limits)));
+}
+
+/**
+ * Whether a message of `events` events and `bytes` message bytes could ever fit buffers of these
+ * limits, however empty: decided before a message is split, by the buffers and by worker mode's
+ * program thread alike.
+ */
+export function couldEverHold(limits: BufferLimits, events: number, bytes: number): boolean {
+  return (
+    events <= limits.maxBufferedEvents &&
+    bytes + events * EVENT_MEMORY_OVERHEAD_BYTES <= heldBytesBound(limits)
+  );
+}
+
 export class Buffers implements BufferStore {
   readonly #limits: BufferLimits;
   readonly #ledger: Ledger<Stream>;
@@ -130,10 +153,8 @@ export class Buffers implements BufferStore {
     this.#limits = limits;
     this.#ledger = ledger;
     this.#hooks = hooks;
-    // The largest record: a whole message of the largest event, or the whole bound if less.
-    const largest = RECORD_HEADER_BYTES + maxMessageBytes(limits.maxEventBytes ?? limits.maxBatchBytes);
-    const maxRecord = Math.min(largest, limits.maxBufferedBytes);
-    this.#maxBytes = Math.min(limits.maxBufferedBytes, ARENA_MAX_BYTES - arenaCapacity(0, maxRecord));
+    const maxRecord = largestRecord(limits);
+    this.#maxBytes = heldBytesBound(limits);
     const capacity = arenaCapacity(this.#maxBytes, maxRecord);
     try {
       this.#arena = new Arena(capacity, limits.memory ?? privateMemory);
@@ -234,10 +255,7 @@ export class Buffers implements BufferStore {
   }
 
   couldHold(events: number, bytes: number): boolean {
-    return (
-      events <= this.#limits.maxBufferedEvents &&
-      bytes + events * EVENT_MEMORY_OVERHEAD_BYTES <= this.#maxBytes
-    );
+    return couldEverHold(this.#limits, events, bytes);
   }
 
   take(stream: Stream): LogEvent[] {

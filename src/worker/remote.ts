@@ -7,7 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { EVENT_MEMORY_OVERHEAD_BYTES } from '../buffers.js';
+import { couldEverHold } from '../buffers.js';
 import type { Destination } from '../destination.js';
 import type { CloseResult, Engine, FlushOptions, FlushResult } from '../engine-api.js';
 import { DeliveryError } from '../errors.js';
@@ -227,12 +227,11 @@ export class RemoteEngine implements Engine {
       else ledger.droppedAtDoor('overflow', linked);
       return;
     }
-    const { oversizedEvents, maxBufferedEvents, maxBufferedBytes } = this.#options;
-    const pieces = Math.ceil(bytes / this.#maxMessageBytes);
+    const { oversizedEvents } = this.#options;
     // Decided before splitting: a message that could never fit the buffers is not copied into pieces.
     if (
       oversizedEvents === 'split' &&
-      (pieces > maxBufferedEvents || bytes + pieces * EVENT_MEMORY_OVERHEAD_BYTES > maxBufferedBytes)
+      !couldEverHold(this.#options, Math.ceil(bytes / this.#maxMessageBytes), bytes)
     ) {
       ledger.droppedAtDoor('overflow', linked);
       return;
