@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import {
-  type CloudWatchLogsClient,
-  type Entity,
-  PutLogEventsCommand,
-  type PutLogEventsCommandOutput,
+import type {
+  CloudWatchLogsClient,
+  Entity,
+  PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
@@ -18,6 +17,7 @@ import type { DropReason, LogEvent } from './event.js';
 import { backoffDelay, classifyError, type ErrorClass } from './retry.js';
 import { acceptedWindow, batchSize, outsideWindow, splitRejected } from './rules.js';
 import { requestWithin, sleep } from './timing.js';
+import { putLogEventsCommand } from './wire.js';
 
 /** What the sender tells its owner, which keeps the accounts. */
 export interface SenderHooks {
@@ -405,11 +405,11 @@ export class Sender implements SenderPort {
     return requestWithin(
       (abortSignal) =>
         this.client.send(
-          new PutLogEventsCommand({
+          putLogEventsCommand({
             logGroupName: stream.logGroupName,
             logStreamName: stream.logStreamName,
-            // LogEvent is an InputLogEvent with two more fields, which the SDK's serializer leaves
-            // out (it writes the model's members only): no copy of every event per attempt.
+            // LogEvent is an InputLogEvent with two more fields, which the body leaves out (it
+            // writes the model's members only).
             logEvents: events,
             ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
           }),

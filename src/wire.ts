@@ -1,0 +1,94 @@
+/**
+ * The PutLogEvents request body, written with the platform's `JSON.stringify` instead of the SDK's
+ * schema-walking serializer.
+ *
+ * The SDK (3.1169, schema-based serde) spends about 14 ms of CPU turning a full 1 MB batch into its
+ * body: it walks the model for every member of every event, then stringifies. The same body from
+ * `JSON.stringify` of the members the model has takes about 4 ms, and as a `Buffer` it is encoded to
+ * UTF-8 once (the signer hashes it, the HTTP handler writes it, neither encodes it again). The
+ * request is otherwise the SDK's own: endpoint, headers, signing, the deserializer, errors.
+ *
+ * Two middlewares on the command (never on the client, which may be the program's): the first writes
+ * the body and hands the rest of the stack the input without its events, the second puts the body in
+ * place once the serializer has made the request. The test `test/wire.test.ts` holds the body to what the SDK's serializer writes.
+ */
+import { type Entity, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+
+/** What a PutLogEvents request carries; `logEvents` may be events with more fields than these. */
+export interface PutInput {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly logEvents: readonly { readonly timestamp: number; readonly message: string }[];
+  readonly entity?: Entity;
+}
+
+/** The body of a PutLogEvents request: the model's members only, in UTF-8. */
+export function putLogEventsBody(input: PutInput): Buffer {
+  const events = input.logEvents;
+  const logEvents = new Array<{ timestamp: number; message: string }>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as PutInput['logEvents'][number];
+    logEvents[i] = { timestamp: event.timestamp, message: event.message };
+  }
+  return Buffer.from(
+    JSON.stringify({
+      logGroupName: input.logGroupName,
+      logStreamName: input.logStreamName,
+      logEvents,
+      ...(input.entity === undefined ? {} : { entity: input.entity }),
+    }),
+  );
+}
+
+interface HttpRequestLike {
+  body?: unknown;
+  headers: Record<string, string>;
+}
+
+function isHttpRequest(request: unknown): request is HttpRequestLike {
+  return (
+    typeof request === 'object' &&
+    request !== null &&
+    typeof (request as { headers?: unknown }).headers === 'object'
+  );
+}
+
+/**
+ * A `PutLogEventsCommand` for `input` whose body is written by `putLogEventsBody`. `command.input`
+ * is `input` itself, events and all (a mocked client sees what was sent).
+ */
+export function putLogEventsCommand(input: PutInput): PutLogEventsCommand {
+  const command = new PutLogEventsCommand(input as ConstructorParameters<typeof PutLogEventsCommand>[0]);
+  let body: Buffer | undefined;
+  // Initialize step, before everything else: the body is written here, and the rest of the stack is
+  // given the input without its events. The serializer then writes almost nothing, and the SDK's
+  // logger middleware (initialize, normal priority), which walks the input it is given through the
+  // model's sensitive-data filter after every request even when nothing is logged, walks no events:
+  // about 2.5 ms of CPU per full batch, and no message body in what a configured logger is told.
+  command.middlewareStack.add(
+    (next) => (args) => {
+      body = putLogEventsBody(args.input as PutInput);
+      return next({ ...args, input: { ...args.input, logEvents: [] } });
+    },
+    { step: 'initialize', priority: 'high', name: 'cwsPutLogEventsBody' },
+  );
+  // Build step, before everything else there (the content length is set there from the body).
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request;
+      if (body !== undefined) {
+        // The serializer was given no events: a request not in the expected shape must not go out
+        // empty (it would be acknowledged, and its events counted as sent).
+        if (!isHttpRequest(request)) throw new TypeError('the PutLogEvents request has no HTTP shape');
+        request.body = body;
+        for (const name of Object.keys(request.headers)) {
+          if (name.toLowerCase() === 'content-length') delete request.headers[name];
+        }
+        request.headers['content-length'] = String(body.byteLength);
+      }
+      return next(args);
+    },
+    { step: 'build', priority: 'high', name: 'cwsPutLogEventsBodyInPlace' },
+  );
+  return command;
+}

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { CloudWatchLogsClient, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type PutInput, putLogEventsBody, putLogEventsCommand } from '../src/wire.js';
+
+type Logger = NonNullable<ConstructorParameters<typeof CloudWatchLogsClient>[0]>['logger'];
+
+interface Captured {
+  body: Uint8Array;
+  headers: Record<string, string>;
+}
+
+/** A client whose requests stop at a handler that keeps them and answers as the service would. */
+function capturingClient(extra: { logger?: Logger } = {}): {
+  client: CloudWatchLogsClient;
+  sent: Captured[];
+} {
+  const sent: Captured[] = [];
+  const client = new CloudWatchLogsClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+    ...extra,
+    requestHandler: {
+      handle: async (request: { body: unknown; headers: Record<string, string> }) => {
+        const body = request.body;
+        sent.push({
+          // The SDK's body is a Uint8Array subclass whose valueOf() is a string: copy its bytes.
+          body:
+            typeof body === 'string'
+              ? Buffer.from(body)
+              : Buffer.from(
+                  Buffer.from(
+                    (body as Uint8Array).buffer,
+                    (body as Uint8Array).byteOffset,
+                    (body as Uint8Array).byteLength,
+                  ),
+                ),
+          headers: { ...request.headers },
+        });
+        const { Readable } = await import('node:stream');
+        return {
+          response: {
+            statusCode: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.1' },
+            body: Readable.from([Buffer.from('{}')]),
+          },
+        };
+      },
+    },
+  });
+  return { client, sent };
+}
+
+// Any UTF-16 code unit: lone surrogates, control characters, quotes and backslashes included.
+const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+const anyMessage = fc.oneof(
+  fc.string({ unit: codeUnit, minLength: 1 }),
+  fc.string({ unit: 'binary', minLength: 1 }),
+);
+const anyEvent = fc.record({
+  timestamp: fc.integer({ min: 0, max: 8_640_000_000_000 }),
+  message: anyMessage,
+  // The pipeline's events carry two more fields, which no body may contain.
+  bytes: fc.nat(),
+  kind: fc.constantFrom('whole', 'piece'),
+});
+const anyInput = fc.record(
+  {
+    logGroupName: fc.string({ minLength: 1, maxLength: 20 }),
+    logStreamName: fc.string({ minLength: 1, maxLength: 20 }),
+    logEvents: fc.array(anyEvent, { minLength: 1, maxLength: 20 }),
+    entity: fc.record({
+      keyAttributes: fc.dictionary(fc.string({ minLength: 1 }), fc.string()),
+      attributes: fc.dictionary(fc.string({ minLength: 1 }), fc.string()),
+    }),
+  },
+  { requiredKeys: ['logGroupName', 'logStreamName', 'logEvents'] },
+);
+
+/** The headers two requests for the same input may differ in: they name the moment or the attempt. */
+const PER_REQUEST = new Set(['amz-sdk-invocation-id', 'x-amz-date', 'authorization', 'x-amz-content-sha256']);
+
+function stable(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_REQUEST.has(name.toLowerCase())));
+}
+
+describe('the PutLogEvents body', () => {
+  let client: CloudWatchLogsClient | undefined;
+  afterEach(() => client?.destroy());
+
+  it('says what the SDK serializer says for any input', async () => {
+    // Prepare
+    const made = capturingClient();
+    client = made.client;
+    await fc.assert(
+      fc.asyncProperty(anyInput, async (input) => {
+        made.sent.length = 0;
+        // Act
+        await made.client.send(
+          new PutLogEventsCommand(input as ConstructorParameters<typeof PutLogEventsCommand>[0]),
+        );
+        await made.client.send(putLogEventsCommand(input as PutInput));
+        // Assess
+        const [sdk, ours] = made.sent as [Captured, Captured];
+        const parsed = JSON.parse(Buffer.from(ours.body).toString('utf8'));
+        expect(parsed).toEqual(JSON.parse(Buffer.from(sdk.body).toString('utf8')));
+        expect(Object.keys(parsed.logEvents[0]).sort()).toEqual(['message', 'timestamp']);
+        expect(stable(ours.headers)).toEqual({
+          ...stable(sdk.headers),
+          'content-length': String(ours.body.byteLength),
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is the body that is signed and counted', async () => {
+    // Prepare
+    const made = capturingClient();
+    client = made.client;
+    const input: PutInput = {
+      logGroupName: 'g',
+      logStreamName: 's',
+      logEvents: [
+        { timestamp: 1, message: 'é "quoted" \\ \n' },
+        { timestamp: 2, message: '😀' },
+      ],
+    };
+    // Act
+    await made.client.send(putLogEventsCommand(input));
+    // Assess
+    const [ours] = made.sent as [Captured];
+    expect(Buffer.from(ours.body).equals(putLogEventsBody(input))).toBe(true);
+    expect(ours.headers['content-length']).toBe(String(ours.body.byteLength));
+    expect(ours.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(ours.body).digest('hex'));
+  });
+
+  it('tells a configured logger the request without its events', async () => {
+    // Prepare
+    const told: unknown[] = [];
+    const logger = { debug() {}, info: (entry: unknown) => told.push(entry), warn() {}, error() {} };
+    const made = capturingClient({ logger });
+    client = made.client;
+    const input: PutInput = {
+      logGroupName: 'g',
+      logStreamName: 's',
+      logEvents: [{ timestamp: 1, message: 'a message body' }],
+    };
+    // Act
+    await made.client.send(putLogEventsCommand(input));
+    // Assess
+    expect(told).toHaveLength(1);
+    expect(JSON.stringify(told)).not.toContain('a message body');
+    expect(told[0]).toMatchObject({
+      commandName: 'PutLogEventsCommand',
+      input: { logGroupName: 'g', logEvents: [] },
+    });
+    const [ours] = made.sent as [Captured];
+    expect(JSON.parse(Buffer.from(ours.body).toString('utf8')).logEvents).toEqual([
+      { timestamp: 1, message: 'a message body' },
+    ]);
+  });
+
+  it('leaves the command input whole, events and all', () => {
+    // Prepare
+    const logEvents = [{ timestamp: 1, message: 'one', bytes: 3, kind: 'whole' }];
+    // Act
+    const command = putLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents });
+    // Assess
+    expect(command.input.logEvents).toBe(logEvents);
+  });
+});
