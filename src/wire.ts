@@ -35,7 +35,10 @@ export function putLogEventsBody(input: PutInput): Buffer {
       logGroupName: input.logGroupName,
       logStreamName: input.logStreamName,
       logEvents,
-      ...(input.entity === undefined ? {} : { entity: input.entity }),
+      // The model's members of an entity only, as of the events.
+      ...(input.entity === undefined
+        ? {}
+        : { entity: { keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes } }),
     }),
   );
 }
