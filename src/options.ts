@@ -198,6 +198,14 @@ export interface LogShipperOptions extends LogGroupOptions {
    */
   readonly deliverOnExit?: boolean;
   /**
+   * Worker mode, on Linux: how much lower the worker thread's scheduling priority is than the thread
+   * that made it, as a nice increment (0 to 19; 0 leaves it as it is). The program's thread then
+   * gets the CPU first when both want it, and the worker uses what the program leaves. Elsewhere a
+   * nice value is the whole process's, and it is left alone.
+   * @default 10
+   */
+  readonly workerNice?: number;
+  /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
    */
@@ -239,6 +247,7 @@ export interface ResolvedOptions {
   readonly flushOnExit: boolean;
   readonly exitTimeoutMs: number;
   readonly deliverOnExit: boolean;
+  readonly workerNice: number;
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
@@ -284,6 +293,7 @@ const KNOWN_OPTIONS: Record<keyof LogShipperOptions, true> = {
   exitTimeoutMs: true,
   thread: true,
   deliverOnExit: true,
+  workerNice: true,
   now: true,
   random: true,
 };
@@ -410,6 +420,7 @@ export function resolveOptions(options: LogShipperOptions): ResolvedOptions {
     flushOnExit: boolean('flushOnExit', options.flushOnExit, false),
     exitTimeoutMs: integer('exitTimeoutMs', options.exitTimeoutMs, 5_000, 0, 3_600_000),
     deliverOnExit: boolean('deliverOnExit', options.deliverOnExit, true),
+    workerNice: integer('workerNice', options.workerNice, 10, 0, 19),
     minDelayMs,
     maxDelayMs,
     maxRetryTimeMs: integer('retry.maxRetryTimeMs', retry.maxRetryTimeMs, 300_000, 0, 7 * 24 * 3_600_000),

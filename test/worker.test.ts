@@ -1,6 +1,8 @@
 // Worker mode (`thread: 'worker'`): the choice of thread, what cannot cross, and the pipeline run by
 // a worker thread end to end through the real SDK against the local endpoint. The worker runs the
 // built code (`npm run build` makes it; vitest.config.ts hands it to src/worker/source.ts).
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DeliveryError, LogShipper, type LogShipperOptions } from '../src/index.js';
@@ -31,6 +33,16 @@ function shipper(cwl: LocalCloudWatchLogs, options: Partial<LogShipperOptions> =
   });
   cleanups.push(() => made.close({ timeoutMs: 2_000 }));
   return made;
+}
+
+/** Each thread of this process, with its nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
+function niceValues(): [string, number][] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // After the command name, which may hold spaces and parentheses: field 3 (state) onwards.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [tid, Number(fields[19 - 3])];
+  });
 }
 
 function invariant(stats: ReturnType<LogShipper['stats']>): number {
@@ -250,6 +262,40 @@ describe('worker mode, end to end', () => {
     // dropOldest: what arrives is the newest, in order.
     const stored = cwl.events('/worker', 's').map((e) => Number(e.message.slice(5)));
     expect(stored).toEqual(Array.from({ length: stats.sent }, (_, i) => 3_000 - stats.sent + i));
+  });
+
+  it.runIf(process.platform === 'linux')(
+    "lowers the worker thread's priority by workerNice, and the program thread's not at all",
+    async () => {
+      const cwl = await endpoint();
+      const before = niceValues();
+      const made = shipper(cwl, { workerNice: 7 });
+      made.log('started');
+      // A flush answers from the worker: it has run its start by then.
+      expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+      const after = niceValues();
+      expect(after.filter(([tid]) => !before.some(([old]) => old === tid)).map(([, nice]) => nice)).toContain(
+        7,
+      );
+      expect(getPriority(0)).toBe(0);
+      expect(after.filter(([, nice]) => nice === 7)).toHaveLength(1);
+    },
+  );
+
+  it.runIf(process.platform === 'linux')('leaves every thread as it is with workerNice 0', async () => {
+    const cwl = await endpoint();
+    const made = shipper(cwl, { workerNice: 0 });
+    made.log('started');
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    expect(niceValues().every(([, nice]) => nice === 0)).toBe(true);
+  });
+
+  it('refuses a workerNice outside 0 to 19', () => {
+    for (const workerNice of [-1, 20, 2.5, '10']) {
+      expect(() => new LogShipper({ logGroupName: 'g', logStreamName: 's', workerNice } as never)).toThrow(
+        ConfigError,
+      );
+    }
   });
 
   it('closes: drops what is left when the bound ends, refuses what comes after, and ends its thread', async () => {

@@ -4,6 +4,7 @@
  * memory for `stats()`, and posts every report to the program's thread. Built into one file with its
  * dependencies and carried as a string (`source.ts`), so that no bundler can lose it.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalEngine } from '../engine.js';
 import type { CloseResult, FlushResult } from '../engine-api.js';
@@ -48,6 +49,23 @@ process.emitWarning = ((warning: string | Error, options?: { code?: string; type
   });
 }) as typeof process.emitWarning;
 
+/**
+ * The worker yields the CPU to the program's thread: on Linux a nice value belongs to each thread, and
+ * `setPriority(0, …)` sets the calling thread's (elsewhere it would set the whole process's: left
+ * alone). Raising one's own nice value needs no privilege.
+ */
+function lowerPriority(increment: number): void {
+  if (increment === 0 || process.platform !== 'linux') return;
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + increment));
+  } catch (error) {
+    process.emitWarning(
+      `cloudwatch-shipper: the worker thread's priority could not be lowered (${(error as { code?: string }).code ?? 'unknown error'}); it runs at the program's`,
+      { code: 'CWS_WORKER_NICE' },
+    );
+  }
+}
+
 const reader = new TransportReader(data.transport);
 const ctl = reader.ctl;
 const stats = new Float64Array(data.stats);
@@ -71,6 +89,7 @@ const emitter: Emitter = {
 };
 
 const resolved = resolveOptions(data.options as unknown as LogShipperOptions);
+lowerPriority(resolved.workerNice);
 const engine = new LocalEngine(resolved, emitter);
 const highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
 
