@@ -322,7 +322,7 @@ export class LocalEngine implements Engine {
       ledger.droppedAtDoor(refused);
       return;
     }
-    const { message, timestamp, bytes } = intake;
+    const { message, timestamp } = intake;
     // Routed by the event's own time: a stream name may rotate by day or hour.
     const stream = this.#router.route(where, timestamp);
     if (stream === undefined) {
@@ -330,6 +330,7 @@ export class LocalEngine implements Engine {
       return;
     }
     const limit = this.#eventLimit;
+    const bytes = Buffer.byteLength(message, 'utf8');
     if (bytes <= limit.maxMessageBytes) {
       this.#buffers.holdOne(stream, timestamp, message, bytes);
       return;
