@@ -74,6 +74,12 @@ export interface BufferStore {
   pin(stream: Stream): void;
   /** Buffers one event of `bytes` message bytes, made only once room is made; false if dropped. */
   holdOne(stream: Stream, timestamp: number, message: string, bytes: number): boolean;
+  /**
+   * Buffers one event whose message is at most `maxBytes` UTF-8 bytes, measured as it is copied,
+   * when that takes no room to be made: true if held; false, with nothing changed, otherwise (the
+   * caller then measures it and calls `holdOne`).
+   */
+  holdUnmeasured(stream: Stream, timestamp: number, message: string, maxBytes: number): boolean;
   /** Buffers the events of one message, all or none; false if dropped. */
   holdMessage(stream: Stream, events: LogEvent[], shape: 'truncated' | 'split' | undefined): boolean;
   /** Whether a message of `events` events and `bytes` message bytes could ever fit. */
@@ -213,6 +219,17 @@ export class Buffers implements BufferStore {
       return false;
     }
     this.#arena.append(stream, timestamp, message, bytes, 'event');
+    this.#added(stream, 1, bytes);
+    this.#ledger.buffered(1);
+    this.#checkFull(stream);
+    return true;
+  }
+
+  holdUnmeasured(stream: Stream, timestamp: number, message: string, maxBytes: number): boolean {
+    // Fits at its largest: fits at its size, as holdOne would find without making room.
+    if (!this.#fits(1, maxBytes)) return false;
+    const bytes = this.#arena.appendText(stream, timestamp, message, maxBytes);
+    if (bytes < 0) return false;
     this.#added(stream, 1, bytes);
     this.#ledger.buffered(1);
     this.#checkFull(stream);

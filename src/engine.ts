@@ -322,7 +322,7 @@ export class LocalEngine implements Engine {
       ledger.droppedAtDoor(refused);
       return;
     }
-    const { message, timestamp, bytes } = intake;
+    const { message, timestamp } = intake;
     // Routed by the event's own time: a stream name may rotate by day or hour.
     const stream = this.#router.route(where, timestamp);
     if (stream === undefined) {
@@ -330,6 +330,13 @@ export class LocalEngine implements Engine {
       return;
     }
     const limit = this.#eventLimit;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: a message that short is within the limit whatever it
+    // holds, and is measured as it is copied (the common case; measuring first costs as much as the
+    // copy). When that cannot be done as it is, measured first, as any other message.
+    const most = message.length * 3;
+    if (most <= limit.maxMessageBytes && this.#buffers.holdUnmeasured(stream, timestamp, message, most))
+      return;
+    const bytes = Buffer.byteLength(message, 'utf8');
     if (bytes <= limit.maxMessageBytes) {
       this.#buffers.holdOne(stream, timestamp, message, bytes);
       return;

@@ -6,10 +6,12 @@
 import { type DropReason, type LogInput, toMessage, toTimestamp } from './event.js';
 
 export class Intake {
-  /** The last input read: its message, time and UTF-8 size (valid when `read()` returned undefined). */
+  /**
+   * The last input read: its message and time (valid when `read()` returned undefined). Its UTF-8
+   * size is the caller's to measure: one that copies the message can measure it in the same pass.
+   */
   message = '';
   timestamp = 0;
-  bytes = 0;
   readonly #now: () => number;
 
   constructor(now: () => number) {
@@ -37,7 +39,6 @@ export class Intake {
     if (Number.isNaN(timestamp)) return 'invalidTimestamp';
     this.message = text;
     this.timestamp = timestamp;
-    this.bytes = Buffer.byteLength(text, 'utf8');
     return undefined;
   }
 }

@@ -265,6 +265,76 @@ describe('Buffers on the arena — properties', () => {
     expect(compactions).toBeGreaterThan(0);
   });
 
+  it('places an event measured as it is copied exactly where one measured first goes', () => {
+    let measuredAsCopied = 0;
+    let measuredFirst = 0;
+    fc.assert(
+      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 400 }), (lim, ops) => {
+        // Prepare: twin buffers; the engine's way (`holdUnmeasured`, else measured and `holdOne`), and
+        // `holdOne` alone.
+        const limits: BufferLimits = {
+          ...lim,
+          highWaterMark: 0.8,
+          flushIntervalMs: 1_000,
+          maxEventBytes: 100,
+        };
+        const hooks = { full: () => {}, evicted: () => {}, invalidDestination: () => {}, drain: () => {} };
+        const twins = [0, 1].map(() => {
+          const ledger = new Ledger<Stream>();
+          const buffers = new Buffers(limits, ledger, hooks);
+          const streams = Array.from({ length: STREAMS }, (_, i) => buffers.stream('g', `s${i}`) as Stream);
+          return { ledger, buffers, streams };
+        });
+        let clock = T0;
+        for (const step of ops) {
+          // Act
+          if (step.op === 'log') {
+            const timestamp = clock++;
+            const events: LogEvent[] = step.texts.map((t, i) => ({
+              timestamp,
+              message: t,
+              bytes: bytesOf(t),
+              kind: i === 0 ? 'event' : 'piece',
+            }));
+            const message = step.texts[0] as string;
+            const answers = twins.map(({ ledger, buffers, streams }, twin) => {
+              ledger.logged();
+              const stream = streams[step.stream] as Stream;
+              if (events.length > 1) return buffers.holdMessage(stream, events, 'split');
+              if (twin === 0) {
+                if (buffers.holdUnmeasured(stream, timestamp, message, message.length * 3)) {
+                  measuredAsCopied++;
+                  return true;
+                }
+                measuredFirst++;
+              }
+              return buffers.holdOne(stream, timestamp, message, bytesOf(message));
+            });
+            expect(answers[0]).toBe(answers[1]);
+          } else if (step.op === 'take') {
+            const [a, b] = twins.map(({ buffers, streams }) => buffers.take(streams[step.stream] as Stream));
+            expect(a).toEqual(b);
+          } else for (const { buffers } of twins) buffers.dropAll();
+          // Assess: the same records at the same offsets, the same counts.
+          const [a, b] = twins.map(({ ledger, buffers, streams }) => ({
+            records: buffers.arena.records,
+            used: buffers.arena.usedBytes,
+            span: buffers.arena.spanBytes,
+            compactions: buffers.arena.compactions,
+            lists: streams.map((stream) => ({ ...stream.buffer })),
+            front: buffers.arena.front()?.logStreamName,
+            stats: ledger.snapshot(1, 1),
+          }));
+          expect(a).toEqual(b);
+        }
+      }),
+      { numRuns: 200, endOnFailure: true, interruptAfterTimeLimit: 60_000 },
+    );
+    // Both ways were taken: the one-pass copy, and the fallback near the bound or the arena's end.
+    expect(measuredAsCopied).toBeGreaterThan(0);
+    expect(measuredFirst).toBeGreaterThan(0);
+  });
+
   it('compacts when a quiet stream holds the oldest event, and keeps it first', () => {
     // Prepare: a bound of a few events; a quiet stream's event ahead of a busy one's.
     const limits: BufferLimits = {

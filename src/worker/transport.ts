@@ -5,6 +5,7 @@
  * and goes on at 0. Positions are byte counts modulo 2^32 and the ring's size is a power of two, so a
  * position's place in the ring is `position & mask`.
  */
+import { type NodeBuffer, nodeBuffer } from '../arena.js';
 import { CONTROL_BYTES, Ctl, Rec, recordSize } from './protocol.js';
 
 /** The smallest and largest ring: it holds a largest event (1 MiB) twice over at least. */
@@ -27,7 +28,7 @@ class Ring {
   /** 32-bit and 64-bit views over the whole memory: a record at byte `a` has its fields at `a >> 2`, `a >> 3`. */
   readonly i32: Int32Array;
   readonly f64: Float64Array;
-  readonly bytes: Buffer;
+  readonly bytes: NodeBuffer;
   readonly capacity: number;
   readonly mask: number;
 
@@ -35,7 +36,7 @@ class Ring {
     this.ctl = new Int32Array(memory, 0, CONTROL_BYTES / 4);
     this.i32 = new Int32Array(memory);
     this.f64 = new Float64Array(memory);
-    this.bytes = Buffer.from(memory);
+    this.bytes = nodeBuffer(memory);
     this.capacity = memory.byteLength - CONTROL_BYTES;
     this.mask = this.capacity - 1;
   }
@@ -94,6 +95,31 @@ export class TransportWriter extends Ring {
   }
 
   /**
+   * Room for one record whose payload is at most `maxPayload` bytes and is measured only as it is
+   * written (a message copied as UTF-8 in one pass, rather than measured and then copied): its
+   * absolute byte offset, or -1 when a record of that size would not fit before the ring's end or in
+   * the room left. Nothing is taken until {@link settle}; on -1, reserve the exact size instead, so
+   * the ring's use and its padding are the same as if the size had been known.
+   */
+  reserveUpTo(maxPayload: number): number {
+    const size = recordSize(maxPayload);
+    const at = this.#cursor & this.mask;
+    if (this.capacity - at < size) return -1;
+    if (this.capacity - this.used < size) {
+      this.refresh();
+      if (this.capacity - this.used < size) return -1;
+    }
+    return CONTROL_BYTES + at;
+  }
+
+  /** Takes the record at `offset` from {@link reserveUpTo}, now that its payload is `payload` bytes. */
+  settle(offset: number, payload: number): void {
+    const size = recordSize(payload);
+    this.i32[offset >> 2] = size;
+    this.#cursor = (this.#cursor + size) >>> 0;
+  }
+
+  /**
    * Makes the records reserved so far visible to the reader, and wakes it if it sleeps. The one
    * atomic store publishes every plain write before it (the records, the counts beside them).
    */
@@ -115,14 +141,9 @@ export class TransportWriter extends Ring {
  * Writes `text` (of `bytes` UTF-8 bytes) at `offset`. A string of one-byte characters whose UTF-8
  * size is its length is ASCII: copied as Latin-1, Node's fastest path, with the same bytes.
  */
-export function writeText(buffer: Buffer, text: string, offset: number, bytes: number): void {
-  const fast = buffer as Buffer & {
-    latin1Write?: (text: string, offset: number, length: number) => number;
-    utf8Write?: (text: string, offset: number, length: number) => number;
-  };
-  if (bytes === text.length && fast.latin1Write !== undefined) fast.latin1Write(text, offset, bytes);
-  else if (fast.utf8Write !== undefined) fast.utf8Write(text, offset, bytes);
-  else buffer.write(text, offset, bytes, 'utf8');
+export function writeText(buffer: NodeBuffer, text: string, offset: number, bytes: number): void {
+  if (bytes === text.length) buffer.latin1Write(text, offset, bytes);
+  else buffer.utf8Write(text, offset, bytes);
 }
 
 /** Told of each record the reader reaches: its type and absolute byte offset. */
