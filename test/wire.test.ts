@@ -138,7 +138,7 @@ describe('the PutLogEvents body', () => {
     expect(ours.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(ours.body).digest('hex'));
   });
 
-  it('tells a configured logger the request without its events', async () => {
+  it('tells a configured logger the destination and the number of events, never a message', async () => {
     // Prepare
     const told: unknown[] = [];
     const logger = { debug() {}, info: (entry: unknown) => told.push(entry), warn() {}, error() {} };
@@ -156,11 +156,50 @@ describe('the PutLogEvents body', () => {
     expect(JSON.stringify(told)).not.toContain('a message body');
     expect(told[0]).toMatchObject({
       commandName: 'PutLogEventsCommand',
-      input: { logGroupName: 'g', logEvents: [] },
+      input: { logGroupName: 'g', logStreamName: 's', logEvents: '[1 events]' },
     });
     const [ours] = made.sent as [Captured];
     expect(JSON.parse(Buffer.from(ours.body).toString('utf8')).logEvents).toEqual([
       { timestamp: 1, message: 'a message body' },
+    ]);
+  });
+
+  it("writes the events as a client's own middlewares left them (a redaction, say)", async () => {
+    // Prepare: one middleware at each step before the serializer rewrites the messages.
+    const made = capturingClient();
+    client = made.client;
+    const rewrite =
+      (from: string, to: string) =>
+      (next: (args: never) => Promise<unknown>) =>
+      (args: { input: PutInput }) =>
+        next({
+          ...args,
+          input: {
+            ...args.input,
+            logEvents: args.input.logEvents.map((e) => ({ ...e, message: e.message.replace(from, to) })),
+          },
+        } as never);
+    made.client.middlewareStack.add(rewrite('secret', '[redacted]') as never, {
+      step: 'initialize',
+      name: 'redact',
+    });
+    made.client.middlewareStack.add(rewrite('token', '[gone]') as never, {
+      step: 'serialize',
+      priority: 'high',
+      name: 'strip',
+    });
+    // Act
+    await made.client.send(
+      putLogEventsCommand({
+        logGroupName: 'g',
+        logStreamName: 's',
+        logEvents: [{ timestamp: 1, message: 'a secret and a token' }],
+      }),
+    );
+    // Assess
+    const [ours] = made.sent as [Captured];
+    expect(JSON.parse(Buffer.from(ours.body).toString('utf8')).logEvents).toEqual([
+      { timestamp: 1, message: 'a [redacted] and a [gone]' },
     ]);
   });
 
