@@ -43,21 +43,25 @@ async function trial(adaptive) {
     ]),
   );
   const ready = [];
-  const results = [];
-  for (const child of children) {
-    const settled = new Promise((resolve, reject) => {
-      child.on('message', (message) => (message.ready ? ready.push(message) : resolve(message)));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`fleet child exited with ${code} before reporting`)));
-    });
-    results.push(settled);
-  }
+  let allReady;
+  const everyoneReady = new Promise((resolve) => {
+    allReady = resolve;
+  });
+  const results = children.map(
+    (child) =>
+      new Promise((resolve, reject) => {
+        child.on('message', (message) => {
+          if (!message.ready) return resolve(message);
+          ready.push(message);
+          if (ready.length === PROCESSES) allReady();
+        });
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`fleet child exited with ${code} before reporting`)));
+      }),
+  );
   // Every child is up (a first request through) before any produces, and the quota's window has
   // forgotten those first requests.
-  const allReady = new Promise((resolve) => {
-    const check = setInterval(() => ready.length === PROCESSES && (clearInterval(check), resolve()), 50);
-  });
-  await Promise.race([allReady, ...results]);
+  await Promise.race([everyoneReady, ...results]);
   await new Promise((r) => setTimeout(r, 1_200));
   for (const child of children) child.send('go');
   const parentCpuAtGo = process.cpuUsage();
