@@ -182,6 +182,27 @@ describe('AdaptiveLimit — pacing at one request in flight', () => {
       expect((cuts[i] as number) - (cuts[i - 1] as number)).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('cuts the paced rate to 75 % of what it asked, however few got through that second', () => {
+    // 0 to 18 of 20: from all refused to the fewest refusals that still cut (3 of 21 with the cut's own)
+    for (let through = 0; through <= 18; through++) {
+      // Prepare: paced, then a second in which `through` of 20 requests got through: a draw, at a
+      // few requests a second, that the cut must not carry into the rate
+      const { limit } = saturated();
+      let now = run(limit, 10, 100, 2_000, 2);
+      const stale = limit.epoch - 1;
+      for (let i = 0; i < 20; i++) {
+        now += 50;
+        if (i < through) limit.succeeded(10, now);
+        else limit.throttled(stale, now);
+      }
+      const asked = limit.rate(now);
+      // Act
+      limit.throttled(limit.epoch, now);
+      // Assess
+      expect(limit.rate(now) / asked).toBeCloseTo(0.75, 5);
+    }
+  });
+
   it('ignores throttles of requests that started before the cut', () => {
     const { limit } = saturated();
     const now = run(limit, 10, 100, 2_000, 2);
@@ -373,6 +394,89 @@ describe('AdaptiveLimit — processes that share a quota', () => {
       ),
       { numRuns: 25, seed: 12 },
     );
+  });
+
+  /**
+   * A fleet as in `npm run bench fleet`: `processes` that each produce `overload` × their share of
+   * a quota of `quota` requests in any second, in events, for `productionMs`, with room for 4 s of
+   * their production (beyond it, events are lost). A batch of up to 250 events goes when full or a
+   * second after the last; requests take 10 to 30 ms; one in flight per process. Returns what each
+   * delivered by the end of production, and what each lost.
+   */
+  function fleet(seed: number, processes = 8, quota = 40, overload = 1.2, productionMs = 15_000) {
+    const BATCH = 250;
+    const draw = seeded(seed);
+    const perMs = (quota * BATCH * overload) / processes / 1_000;
+    const room = perMs * 4_000;
+    const admitted: number[] = [];
+    const admit = (now: number): boolean => {
+      while (admitted.length > 0 && (admitted[0] as number) <= now - 1_000) admitted.shift();
+      if (admitted.length >= quota) return false;
+      admitted.push(now);
+      return true;
+    };
+    const fleet = Array.from({ length: processes }, (_, i) => {
+      const p = {
+        at: draw() * 10,
+        phase: 'wait' as 'wait' | 'start' | 'done',
+        produced: 0,
+        delivered: 0,
+        lost: 0,
+        carried: 0,
+        lastStart: Number.NEGATIVE_INFINITY,
+        epoch: 0,
+        ok: false,
+        limit: undefined as unknown as AdaptiveLimit,
+      };
+      p.limit = new AdaptiveLimit(
+        8,
+        1,
+        () => (p.produced - p.delivered - p.lost) / room,
+        seeded(seed + i + 1),
+      );
+      return p;
+    });
+    for (;;) {
+      const p = fleet.reduce((a, b) => (b.at < a.at ? b : a));
+      if (p.at >= productionMs) break;
+      p.produced = p.at * perMs;
+      p.lost = Math.max(p.lost, p.produced - p.delivered - room);
+      const pending = p.produced - p.delivered - p.lost;
+      if (p.phase === 'wait') {
+        if (pending >= BATCH || (pending >= 1 && p.at - p.lastStart >= 1_000)) {
+          p.at += p.limit.delayBeforeStart(p.at);
+          p.phase = 'start';
+        } else p.at += 10;
+      } else if (p.phase === 'start') {
+        p.epoch = p.limit.epoch;
+        p.carried = Math.min(BATCH, Math.floor(pending));
+        p.ok = admit(p.at);
+        p.lastStart = p.at;
+        p.at += 10 + draw() * 20;
+        p.phase = 'done';
+      } else {
+        if (p.ok) {
+          p.limit.succeeded(20, p.at);
+          p.delivered += p.carried;
+        } else p.limit.throttled(p.epoch, p.at);
+        p.phase = 'wait';
+      }
+    }
+    return { delivered: fleet.map((p) => p.delivered), lost: fleet.map((p) => p.lost) };
+  }
+
+  it('shares a quota fairly across a fleet of 8 that together ship 1.2× it, as in bench fleet', () => {
+    // Prepare, Act: 20 fleets, each its own draw
+    const fairness = Array.from({ length: 20 }, (_, i) => {
+      const { delivered } = fleet(i + 1);
+      return Math.min(...delivered) / Math.max(...delivered);
+    }).sort((a, b) => a - b);
+    // Assess: the slowest ÷ the fastest by the end of production, as the bench measures it. The
+    // law before this one (it cut each process to what got through, a draw): a median of 0.81, the
+    // third lowest 0.73; this one: 0.91 and 0.86. Not every fleet at 0.85 (the lowest: 0.74):
+    // which request gets through is still a draw.
+    expect(fairness[10]).toBeGreaterThanOrEqual(0.85);
+    expect(fairness[2]).toBeGreaterThanOrEqual(0.8);
   });
 
   it('gives a process further behind a larger share, until it catches up', () => {

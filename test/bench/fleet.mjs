@@ -18,6 +18,10 @@ const PRODUCTION_MS = 15_000;
 const DRAIN_MS = 10_000;
 /** Room for about 4 s of a process's production: a process left behind loses events. */
 const MAX_BUFFERED_EVENTS = 6_000;
+/** `FLEET_THREAD=main` runs the processes' pipelines on their own threads (default: the shipper's). */
+const THREAD = process.env.FLEET_THREAD;
+/** `FLEET_DETAIL=1` prints each process's CPU, event-loop delay and delivered second by second. */
+const DETAIL = process.env.FLEET_DETAIL === '1';
 const CHILD = fileURLToPath(new URL('./fleet-child.mjs', import.meta.url));
 
 async function trial(adaptive) {
@@ -34,21 +38,35 @@ async function trial(adaptive) {
         drainMs: DRAIN_MS,
         maxBufferedEvents: MAX_BUFFERED_EVENTS,
         maxBatchEvents: MAX_BATCH_EVENTS,
+        thread: THREAD,
       }),
     ]),
   );
+  const ready = [];
+  let allReady;
+  const everyoneReady = new Promise((resolve) => {
+    allReady = resolve;
+  });
   const results = children.map(
     (child) =>
       new Promise((resolve, reject) => {
-        child.once('message', resolve);
+        child.on('message', (message) => {
+          if (!message.ready) return resolve(message);
+          ready.push(message);
+          if (ready.length === PROCESSES) allReady();
+        });
         child.once('error', reject);
         child.once('exit', (code) => reject(new Error(`fleet child exited with ${code} before reporting`)));
       }),
   );
-  // Every child is up (its shipper made) before any produces.
-  await new Promise((r) => setTimeout(r, 1_500));
+  // Every child is up (a first request through) before any produces, and the quota's window has
+  // forgotten those first requests.
+  await Promise.race([everyoneReady, ...results]);
+  await new Promise((r) => setTimeout(r, 1_200));
   for (const child of children) child.send('go');
+  const parentCpuAtGo = process.cpuUsage();
   const processes = await Promise.all(results);
+  const parentCpu = process.cpuUsage(parentCpuAtGo);
   const local = cwl.stats();
   await cwl.close();
   const requests = local.requests.PutLogEvents ?? 0;
@@ -61,6 +79,8 @@ async function trial(adaptive) {
     fairness: Math.min(...delivered) / Math.max(...delivered),
     lost: processes.reduce((sum, p) => sum + p.lost, 0),
     logged: processes.reduce((sum, p) => sum + p.logged, 0),
+    endpointCpuMs: Math.round((parentCpu.user + parentCpu.system) / 1000),
+    readyMs: ready.map((r) => r.readyMs),
   };
 }
 
@@ -70,7 +90,7 @@ export async function run() {
   const pct = (x) => `${(x * 100).toFixed(1)} %`;
   const n = (x) => x.toLocaleString('en-US');
   console.log(
-    `\n## Fleet: ${PROCESSES} processes, one endpoint limited to ${TPS_LIMIT} PutLogEvents/s ` +
+    `\n## Fleet${THREAD === undefined ? '' : ` (thread: '${THREAD}')`}: ${PROCESSES} processes, one endpoint limited to ${TPS_LIMIT} PutLogEvents/s ` +
       `(${n(QUOTA_EVENTS)} events/s in full requests), each shipping ${n(fixed.rate)} events/s ` +
       `(${OVERLOAD}× the quota together) for ${PRODUCTION_MS / 1000} s`,
   );
@@ -87,6 +107,21 @@ export async function run() {
         .map((p) => `${n(p.deliveredByEnd)}/${n(p.sent)}/${n(p.lost)}`)
         .join('  ')}`,
     );
+    if (DETAIL) {
+      console.log(
+        `  CPU ms in production (endpoint's process: ${n(trialResult.endpointCpuMs)}, to the end): ` +
+          trialResult.processes.map((p) => n(p.cpuMs)).join('  '),
+      );
+      console.log(`  ready after ms: ${trialResult.readyMs.join('  ')}`);
+      console.log(
+        `  event-loop delay p99 ms: ${trialResult.processes.map((p) => p.loopDelayP99Ms).join('  ')}`,
+      );
+      for (const p of trialResult.processes) {
+        console.log(
+          `  p${p.id} delivered by second: ${p.timeline.map((x) => Math.round(x / 1000)).join(' ')} (thousands)`,
+        );
+      }
+    }
   }
   console.log(
     `  → throttled share ${ratio(adaptive.throttledShare, fixed.throttledShare)} of fixed (target ≤ 0.5×); ` +
