@@ -123,8 +123,14 @@ export class Arena<O extends ArenaOwner> {
   #wrapEnd = 0;
   #records = 0;
   #used = 0;
-  /** A freed record between the read and write positions, no later in ring order than any other; NIL when unknown. */
+  /** A freed record between the read and write positions, no later in ring order than any other; NIL when none or unknown. */
   #firstHole = NIL;
+  /**
+   * Whether holes may lie where `#firstHole` does not say: once the read position passes the first
+   * hole, the next is not known, and a hole made later must not be taken for the first. A
+   * compaction then starts from the read position, and leaves no hole behind.
+   */
+  #holesUnknown = false;
   /** Compactions so far, and records decoded into events: for tests. @internal */
   compactions = 0;
   decoded = 0;
@@ -330,7 +336,10 @@ export class Arena<O extends ArenaOwner> {
     this.#used -= RECORD_HEADER_BYTES + length;
     if (this.#records === 0) this.#reset();
     else if (at === this.#read) this.#advance();
-    else if (this.#firstHole === NIL || this.#ringOrder(at) < this.#ringOrder(this.#firstHole))
+    else if (
+      !this.#holesUnknown &&
+      (this.#firstHole === NIL || this.#ringOrder(at) < this.#ringOrder(this.#firstHole))
+    )
       this.#firstHole = at;
     return tag;
   }
@@ -343,6 +352,7 @@ export class Arena<O extends ArenaOwner> {
     this.#records = 0;
     this.#used = 0;
     this.#firstHole = NIL;
+    this.#holesUnknown = false;
   }
 
   /** How far `at`, a record held between the read and write positions, is from the read position. */
@@ -362,7 +372,10 @@ export class Arena<O extends ArenaOwner> {
       }
       if ((view.getUint32(read + TAG, true) & FREE) === 0) break;
       // Passing the first hole: the next one is not known (a compaction starts from the read position).
-      if (read === this.#firstHole) this.#firstHole = NIL;
+      if (read === this.#firstHole) {
+        this.#firstHole = NIL;
+        this.#holesUnknown = true;
+      }
       read += RECORD_HEADER_BYTES + view.getUint32(read + LENGTH, true);
     }
     this.#read = read;
@@ -457,6 +470,7 @@ export class Arena<O extends ArenaOwner> {
     this.#wrapped = wrapped;
     this.#wrapEnd = wrapEnd;
     this.#firstHole = NIL;
+    this.#holesUnknown = false;
     this.compactions++;
   }
 }

@@ -12,6 +12,8 @@ const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 /** What CloudWatch Logs receives of a string: its UTF-8 bytes (a lone surrogate becomes U+FFFD). */
 const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
 
+type ArenaOwnerOf = { buffer: StreamBuffer };
+
 function owner(): { buffer: StreamBuffer } {
   return { buffer: new StreamBuffer() };
 }
@@ -75,6 +77,42 @@ describe('Arena', () => {
     expect(() => new Buffers(limits, new Ledger<Stream>(), hooks)).toThrow(
       expect.objectContaining({ name: 'ConfigError', code: 'CWS_CONFIG', option: 'maxBufferedBytes' }),
     );
+  });
+
+  it('reclaims every hole when it compacts, one made before the read position passed the first hole too', () => {
+    // Prepare: eight records of 34 bytes fill the arena, each of its own owner.
+    const size = RECORD_HEADER_BYTES + 10;
+    const arena = new Arena(8 * size);
+    const owners = Array.from({ length: 11 }, owner);
+    for (let i = 0; i < 8; i++)
+      arena.append(owners[i] as ArenaOwnerOf, T0, `record ${i}`.padEnd(10, '.'), 10, 'event');
+    const take = (i: number) => arena.take((owners[i] as ArenaOwnerOf).buffer, 10, 1_048_576);
+    // Holes at 2 and 4; then the read position moves past 0, 1 and the hole at 2, and a hole is made at 6.
+    take(2);
+    take(4);
+    take(0);
+    take(1);
+    take(6);
+    // The room before the read position filled again: no room left without compacting.
+    for (let i = 8; i < 11; i++)
+      arena.append(owners[i] as ArenaOwnerOf, T0, `record ${i}`.padEnd(10, '.'), 10, 'event');
+    expect(arena.usedBytes).toBe(6 * size);
+    // Act: a record the size of both holes together.
+    const late = owner();
+    arena.append(
+      late,
+      T0,
+      'x'.repeat(2 * size - RECORD_HEADER_BYTES),
+      2 * size - RECORD_HEADER_BYTES,
+      'event',
+    );
+    // Assess: both holes were reclaimed, and every record reads back.
+    expect(arena.compactions).toBe(1);
+    expect(arena.usedBytes).toBe(arena.capacity);
+    expect(arena.spanBytes).toBe(arena.capacity);
+    for (const i of [3, 5, 7, 8, 9, 10])
+      expect(take(i).map((e) => e.message)).toEqual([`record ${i}`.padEnd(10, '.')]);
+    expect(arena.take(late.buffer, 10, 1_048_576)[0]?.bytes).toBe(2 * size - RECORD_HEADER_BYTES);
   });
 
   it('refuses a capacity that u32 offsets cannot address', () => {
