@@ -36,7 +36,7 @@ export function putLogEventsBody(input: PutInput): Buffer {
       logGroupName: input.logGroupName,
       logStreamName: input.logStreamName,
       logEvents,
-      // The model's members of an entity only, as of the events.
+      // An entity as its two members in the model, whatever object holds them.
       ...(input.entity === undefined
         ? {}
         : { entity: { keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes } }),
