@@ -94,6 +94,36 @@ class Registry implements StreamRegistry<Linked> {
 /** What ending the process takes after the `'exit'` wait, kept out of `exitTimeoutMs`. */
 const EXIT_TEARDOWN_MS = 25;
 
+/**
+ * Writes the header of the record reserved at `at`: its type, destination id, message bytes,
+ * timestamp, the pieces of its message and its shape (the layout `thread.ts` reads). The one place
+ * the program's side writes it.
+ */
+function writeHeader(
+  writer: TransportWriter,
+  at: number,
+  type: number,
+  id: number,
+  bytes: number,
+  timestamp: number,
+  pieces: number,
+  shape: number,
+): void {
+  const i = at >> 2;
+  const i32 = writer.i32;
+  i32[i + 1] = type;
+  i32[i + 2] = id;
+  i32[i + 3] = bytes;
+  writer.f64[(at + 16) >> 3] = timestamp;
+  i32[i + 6] = pieces;
+  i32[i + 7] = shape;
+}
+
+/** A whole event's shape: as many UTF-8 bytes as UTF-16 units means every character is ASCII. */
+function wholeShape(message: string, bytes: number): number {
+  return bytes === message.length ? Shape.none | ASCII_FLAG : Shape.none;
+}
+
 /** One `'exit'` listener for every worker-mode shipper. */
 const exiting = new Set<RemoteEngine>();
 function onExit(): void {
@@ -270,15 +300,7 @@ export class RemoteEngine implements Engine {
     const at = writer.reserveUpTo(most);
     if (at < 0) return false;
     const bytes = writer.bytes.utf8Write(message, at + 32, most);
-    const i = at >> 2;
-    const i32 = writer.i32;
-    i32[i + 1] = Rec.event;
-    i32[i + 2] = linked.id;
-    i32[i + 3] = bytes;
-    writer.f64[(at + 16) >> 3] = timestamp;
-    i32[i + 6] = 1;
-    // As many bytes as UTF-16 units: every character is ASCII.
-    i32[i + 7] = bytes === message.length ? Shape.none | ASCII_FLAG : Shape.none;
+    writeHeader(writer, at, Rec.event, linked.id, bytes, timestamp, 1, wholeShape(message, bytes));
     writer.settle(at, bytes);
     this.#messageWritten();
     writer.commit();
@@ -294,14 +316,7 @@ export class RemoteEngine implements Engine {
       writer.rollback();
       return false;
     }
-    const i = at >> 2;
-    const i32 = writer.i32;
-    i32[i + 1] = Rec.event;
-    i32[i + 2] = linked.id;
-    i32[i + 3] = bytes;
-    writer.f64[(at + 16) >> 3] = timestamp;
-    i32[i + 6] = 1;
-    i32[i + 7] = bytes === message.length ? Shape.none | ASCII_FLAG : Shape.none;
+    writeHeader(writer, at, Rec.event, linked.id, bytes, timestamp, 1, wholeShape(message, bytes));
     writeText(writer.bytes, message, at + 32, bytes);
     this.#messageWritten();
     writer.commit();
@@ -326,13 +341,8 @@ export class RemoteEngine implements Engine {
         writer.rollback();
         return false;
       }
-      const i = at >> 2;
-      writer.i32[i + 1] = n === 0 ? Rec.event : Rec.piece;
-      writer.i32[i + 2] = linked.id;
-      writer.i32[i + 3] = event.bytes;
-      writer.f64[(at + 16) >> 3] = event.timestamp;
-      writer.i32[i + 6] = events.length;
-      writer.i32[i + 7] = shape;
+      const type = n === 0 ? Rec.event : Rec.piece;
+      writeHeader(writer, at, type, linked.id, event.bytes, event.timestamp, events.length, shape);
       writeText(writer.bytes, event.message, at + 32, event.bytes);
     }
     this.#messageWritten();
