@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ctl, Rec } from '../src/worker/protocol.js';
-import { createTransport, TransportReader, TransportWriter } from '../src/worker/transport.js';
+import { createTransport, PUBLISH_BYTES, TransportReader, TransportWriter } from '../src/worker/transport.js';
 
 const RING_BYTES = 4_096;
 
@@ -47,6 +47,7 @@ function writeUnmeasured(writer: TransportWriter, text: string): number {
   writer.i32[(at >> 2) + 1] = Rec.event;
   writer.i32[(at >> 2) + 3] = bytes;
   writer.commit();
+  writer.publish();
   return at;
 }
 
@@ -59,6 +60,7 @@ function writeMeasured(writer: TransportWriter, text: string): number {
   writer.i32[(at >> 2) + 1] = Rec.event;
   writer.i32[(at >> 2) + 3] = bytes;
   writer.commit();
+  writer.publish();
   return at;
 }
 
@@ -120,5 +122,77 @@ describe('TransportWriter', () => {
     expect(at).toBe(-1);
     expect(writer.used).toBe(used);
     expect(writeMeasured(writer, 'short')).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('TransportWriter publication', () => {
+  /** Reserves and commits one event record of `bytes` bytes (not published by itself). */
+  function commitOne(writer: TransportWriter, bytes: number): void {
+    const at = writer.reserve(bytes);
+    expect(at).toBeGreaterThanOrEqual(0);
+    writer.bytes.fill(0x61, at + 32, at + 32 + bytes);
+    writer.i32[(at >> 2) + 1] = Rec.event;
+    writer.i32[(at >> 2) + 3] = bytes;
+    writer.commit();
+  }
+
+  it('publishes a commit at the end of the current job, not before', async () => {
+    // Prepare
+    const { writer, reader } = ring();
+    // Act
+    commitOne(writer, 10);
+    commitOne(writer, 20);
+    // Assess: nothing visible yet; both once the job's microtasks have run.
+    expect(reader.pending).toBe(false);
+    expect(Atomics.load(writer.ctl, Ctl.written)).toBe(0);
+    await Promise.resolve();
+    expect(readAll(reader).map((r) => r.text.length)).toEqual([10, 20]);
+  });
+
+  it('publishes at once when PUBLISH_BYTES or more wait', () => {
+    // Prepare: a ring large enough for that much.
+    const memory = createTransport(4 * PUBLISH_BYTES);
+    const writer = new TransportWriter(memory);
+    const reader = new TransportReader(memory);
+    // Act: records until the committed bytes reach the threshold.
+    let records = 0;
+    while (!reader.pending) {
+      commitOne(writer, 1_000);
+      records++;
+    }
+    // Assess: published by the commit that crossed it, every record up to it.
+    expect(records).toBe(Math.ceil(PUBLISH_BYTES / 1_032));
+    expect(reader.used).toBe(records * 1_032);
+  });
+
+  it('publishes only what was committed, and writes what goes beside it first', () => {
+    // Prepare
+    const memory = createTransport(RING_BYTES);
+    const seen: number[] = [];
+    const writer = new TransportWriter(memory, () => seen.push(Atomics.load(writer.ctl, Ctl.written)));
+    const reader = new TransportReader(memory);
+    commitOne(writer, 10);
+    // Act: a record reserved, not committed, then published and rolled back.
+    expect(writer.reserve(50)).toBeGreaterThanOrEqual(0);
+    writer.publish();
+    writer.rollback();
+    writer.publish();
+    // Assess: the committed record alone; the hook ran once, before the store.
+    expect(readAll(reader).map((r) => r.text.length)).toEqual([10]);
+    expect(seen).toEqual([0]);
+    writer.refresh();
+    expect(writer.used).toBe(0);
+  });
+
+  it('wakes a reader that sleeps when it publishes', () => {
+    // Prepare
+    const { writer } = ring();
+    Atomics.store(writer.ctl, Ctl.sleeping, 1);
+    commitOne(writer, 10);
+    expect(Atomics.load(writer.ctl, Ctl.sleeping)).toBe(1);
+    // Act
+    writer.publish();
+    // Assess
+    expect(Atomics.load(writer.ctl, Ctl.sleeping)).toBe(0);
   });
 });

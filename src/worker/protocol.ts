@@ -4,54 +4,62 @@
  */
 import { DROP_REASONS } from '../event.js';
 
-/** Slots of the control block (an Int32Array at the start of the transport's shared memory). */
+/**
+ * Slots of the control block (an Int32Array at the start of the transport's shared memory). The
+ * slots each thread writes often are on cache lines of their own (64 bytes, 16 slots): a line one
+ * core writes while the other reads it moves between them at every write.
+ */
 export const Ctl = {
-  /** Bytes written to the ring, modulo 2^32: written by the program's thread only. */
+  // The program's thread writes these (line 0).
+  /** Bytes written to the ring and published, modulo 2^32: written by the program's thread only. */
   written: 0,
-  /** Bytes read from the ring, modulo 2^32: written by the worker only. */
-  read: 1,
-  /** 1 while the worker waits for `written` to change: the writer wakes it. */
-  sleeping: 2,
-  /** The event size limit in force (`maxEventBytes`, lowered when the endpoint says so). */
-  maxEventBytes: 3,
-  /** 1 while the worker's buffers are below their high-water mark. */
-  accepting: 4,
-  /** Set to 1 by the worker once it has done what the program's `'exit'` asked. */
-  exitDone: 5,
+  /** Messages the program's thread has published into the ring, modulo 2^32. */
+  sentIn: 1,
   /** One bit per event the program listens to (see {@link LISTENED}). */
-  listening: 6,
-  /** The published counters' sequence number: odd while the worker writes them. */
-  statsSeq: 7,
-  /** Messages the worker has read from the ring, modulo 2^32 (its `logged`). */
-  received: 8,
-  /** Events the worker's buffers hold (its `buffered`). */
-  held: 9,
-  /** Messages the program's thread has written into the ring, modulo 2^32. */
-  sentIn: 10,
+  listening: 2,
   /** 1 while the program's thread waits for a `'drain'`: the worker tells it once below the mark. */
-  wantsDrain: 11,
+  wantsDrain: 3,
+  // The worker writes these (line 1).
+  /** Bytes read from the ring, modulo 2^32: written by the worker only. */
+  read: 16,
+  /** 1 while the worker waits for `written` to change: the writer wakes it. */
+  sleeping: 17,
+  /** The event size limit in force (`maxEventBytes`, lowered when the endpoint says so). */
+  maxEventBytes: 18,
+  /** 1 while the worker's buffers are below their high-water mark. */
+  accepting: 19,
+  /** The published counters' sequence number: odd while the worker writes them. */
+  statsSeq: 20,
+  /** Messages the worker has read from the ring, modulo 2^32 (its `logged`). */
+  received: 21,
+  /** Events the worker's buffers hold (its `buffered`). */
+  held: 22,
+  /** Set to 1 by the worker once it has done what the program's `'exit'` asked. */
+  exitDone: 23,
 } as const;
 
 /**
  * Whether `log()` may answer `true`: the worker's buffers are below their high-water mark by bytes
  * (its own `accepting`), the events they hold plus those still in the ring are below the mark by
- * count, and the ring is less than half full. Both threads evaluate it: the program's on `log()`, the
- * worker to know when to tell it `'drain'`.
+ * count, and the ring is less than half full. Both threads evaluate it: the program's on `log()` (with
+ * `sentIn` its own count, published or not), the worker to know when to tell it `'drain'` (with the
+ * count published).
  */
 export function belowHighWater(
   ctl: Int32Array,
   highWaterEvents: number,
   ringUsed: number,
   ringCapacity: number,
+  sentIn: number,
 ): boolean {
   // Plain reads: a view a moment old only moves the answer by a moment.
   if (ctl[Ctl.accepting] !== 1 || ringUsed * 2 >= ringCapacity) return false;
-  const inRing = ((ctl[Ctl.sentIn] as number) - (ctl[Ctl.received] as number)) | 0;
+  const inRing = (sentIn - (ctl[Ctl.received] as number)) | 0;
   return (ctl[Ctl.held] as number) + inRing < highWaterEvents;
 }
 
 /** Bytes of the control block before the ring's data. */
-export const CONTROL_BYTES = 64;
+export const CONTROL_BYTES = 128;
 
 /** The events whose listeners the worker must know of, by bit. */
 export const LISTENED = ['error', 'drop', 'batch', 'drain'] as const;

@@ -138,6 +138,7 @@ export class RemoteEngine implements Engine {
   readonly #emitter: EventEmitter<LogShipperEvents>;
   readonly #ledger: Ledger<Linked>;
   readonly #intake: Intake;
+  readonly #now: () => number;
   readonly #router: Router<Linked>;
   readonly #reporter: Reporter;
   readonly #writer: TransportWriter;
@@ -170,6 +171,8 @@ export class RemoteEngine implements Engine {
   /** Set when the worker ended before `close()` ended it: what it held is counted as `internal`. */
   #lost = 0;
   #ended = false;
+  /** The options' destination when its names are constant: the one {@link #quick} writes to. */
+  readonly #plain: Linked | undefined;
 
   constructor(options: object, resolved: ResolvedOptions, emitter: EventEmitter<LogShipperEvents>) {
     this.#options = resolved;
@@ -181,12 +184,20 @@ export class RemoteEngine implements Engine {
         : undefined,
     );
     this.#intake = new Intake(resolved.now);
+    this.#now = resolved.now;
     const refused = (group: unknown, stream: unknown): void =>
       this.#reporter.invalidDestination(group, stream);
-    this.#router = new Router(new Registry(refused), resolved, refused);
+    const registry = new Registry(refused);
+    this.#router = new Router(registry, resolved, refused);
+    const { groupTemplate, streamTemplate } = resolved;
+    if (groupTemplate.constant !== undefined && streamTemplate.constant !== undefined)
+      this.#plain = registry.lookup(groupTemplate.constant, streamTemplate.constant);
     const transport = createTransport(transportBytes(resolved.maxBufferedBytes));
     const stats = new SharedArrayBuffer(STATS_LENGTH * 8);
-    this.#writer = new TransportWriter(transport);
+    // The count of messages goes out with the records that hold them.
+    this.#writer = new TransportWriter(transport, () => {
+      this.#ctl[Ctl.sentIn] = this.#messages;
+    });
     this.#ctl = this.#writer.ctl;
     this.#stats = new Float64Array(stats);
     this.#highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
@@ -220,12 +231,37 @@ export class RemoteEngine implements Engine {
     ledger.logged();
     const placed = ledger.placed;
     try {
-      this.#accept(input, where);
+      if (typeof input === 'string' && where === undefined && this.#quick(input)) ledger.buffered(1);
+      else this.#accept(input, where);
     } catch (error) {
       if (ledger.placed === placed) ledger.droppedAtDoor('internal');
       this.#reporter.internalError(error);
     }
     return this.#accepting();
+  }
+
+  /**
+   * The common case, written straight to the ring: a string for the options' destination (constant
+   * names, already told to the worker), short enough to be within the event limit whatever it holds,
+   * with room for it. False, with nothing done, for anything else: {@link #accept} then takes it, and
+   * does the same for it as this would have.
+   */
+  #quick(message: string): boolean {
+    const linked = this.#plain;
+    const length = message.length;
+    if (linked === undefined || !linked.defined || length === 0 || this.#closed || this.#ended) return false;
+    const most = length * 3;
+    if (most > this.#maxMessageBytes || this.#ctl[Ctl.maxEventBytes] !== this.#limit) return false;
+    const timestamp = this.#now();
+    const writer = this.#writer;
+    const at = writer.reserveUpTo(most);
+    if (at < 0) return false;
+    const bytes = writer.bytes.utf8Write(message, at + 32, most);
+    writeHeader(writer, at, Rec.event, linked.id, bytes, timestamp, 1, wholeShape(message, bytes));
+    writer.settle(at, bytes);
+    this.#messages = (this.#messages + 1) | 0;
+    writer.commit();
+    return true;
   }
 
   #accept(input: unknown, where: Partial<Destination> | undefined): void {
@@ -353,9 +389,8 @@ export class RemoteEngine implements Engine {
 
   /** Counts a message into the ring, before the commit that shows it to the worker. */
   #messageWritten(): void {
-    // A plain write: the commit's atomic store that follows publishes it.
+    // Published with the records (see the writer's beforePublish).
     this.#messages = (this.#messages + 1) | 0;
-    this.#ctl[Ctl.sentIn] = this.#messages;
   }
 
   /** Reserves a record of the destination's names; committed with the event that follows. */
@@ -417,10 +452,12 @@ export class RemoteEngine implements Engine {
 
   #belowHighWater(): boolean {
     const writer = this.#writer;
-    if (belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity)) return true;
+    const messages = this.#messages;
+    if (belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity, messages))
+      return true;
     // The ring's use is as of the reader's position last looked at: look again before answering no.
     writer.refresh();
-    return belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity);
+    return belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity, messages);
   }
 
   #accepting(): boolean {
@@ -592,8 +629,11 @@ export class RemoteEngine implements Engine {
     });
   }
 
+  /** Every request to the worker is about the records written before it: they are published first. */
   #post(message: ToWorker): void {
-    if (!this.#ended) this.#worker.postMessage(message);
+    if (this.#ended) return;
+    this.#writer.publish();
+    this.#worker.postMessage(message);
   }
 
   #received(message: FromWorker): void {

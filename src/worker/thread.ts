@@ -117,7 +117,7 @@ function publish(): void {
   Atomics.store(ctl, Ctl.maxEventBytes, engine.maxEventBytes);
   if (
     Atomics.load(ctl, Ctl.wantsDrain) === 1 &&
-    belowHighWater(ctl, highWaterEvents, reader.used, reader.capacity)
+    belowHighWater(ctl, highWaterEvents, reader.used, reader.capacity, Atomics.load(ctl, Ctl.sentIn))
   ) {
     Atomics.store(ctl, Ctl.wantsDrain, 0);
     post({ type: 'drain' });

@@ -42,16 +42,38 @@ class Ring {
   }
 }
 
+/**
+ * Committed records are published (made visible to the reader) at most this many bytes late, and in
+ * any case by the end of the current job: the one atomic store and the cache line it moves between
+ * the threads' cores are paid once per that many bytes, not once per `log()`.
+ */
+export const PUBLISH_BYTES = 64 * 1024;
+
 export class TransportWriter extends Ring {
-  /** Where the next record goes (a position), ahead of `written` until `commit()`. */
+  /** Where the next record goes (a position), ahead of `#committed` until `commit()`. */
   #cursor: number;
+  /** The end of the records committed: final, published by {@link publish}. */
+  #committed: number;
+  /** The end of the records the reader may see (`Ctl.written`). */
+  #published: number;
   /** The reader's position when last looked at: room is at least what it leaves, so it is read again only when that is not enough. */
   #read: number;
+  /** A publication is queued for the end of the current job. */
+  #queued = false;
+  readonly #publishQueued = (): void => {
+    this.#queued = false;
+    this.publish();
+  };
+  /** Called before each publication, to write beside the records what the reader needs with them. */
+  readonly #beforePublish: (() => void) | undefined;
 
-  constructor(memory: SharedArrayBuffer) {
+  constructor(memory: SharedArrayBuffer, beforePublish?: () => void) {
     super(memory);
     this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
+    this.#committed = this.#cursor;
+    this.#published = this.#cursor;
     this.#read = Atomics.load(this.ctl, Ctl.read) >>> 0;
+    this.#beforePublish = beforePublish;
   }
 
   /** Bytes in the ring not yet read, as of the reader's position last looked at (never less). */
@@ -120,11 +142,28 @@ export class TransportWriter extends Ring {
   }
 
   /**
-   * Makes the records reserved so far visible to the reader, and wakes it if it sleeps. The one
-   * atomic store publishes every plain write before it (the records, the counts beside them).
+   * Makes the records reserved so far final: they are published at once when {@link PUBLISH_BYTES}
+   * or more wait, otherwise at the end of the current job (a microtask), or by an earlier
+   * {@link publish}.
    */
   commit(): void {
-    Atomics.store(this.ctl, Ctl.written, this.#cursor | 0);
+    this.#committed = this.#cursor;
+    if (((this.#committed - this.#published) >>> 0) >= PUBLISH_BYTES) this.publish();
+    else if (!this.#queued) {
+      this.#queued = true;
+      queueMicrotask(this.#publishQueued);
+    }
+  }
+
+  /**
+   * Makes the committed records visible to the reader, and wakes it if it sleeps. The one atomic
+   * store publishes every plain write before it (the records, the counts beside them).
+   */
+  publish(): void {
+    if (this.#committed === this.#published) return;
+    this.#published = this.#committed;
+    this.#beforePublish?.();
+    Atomics.store(this.ctl, Ctl.written, this.#committed | 0);
     if (Atomics.load(this.ctl, Ctl.sleeping) === 1) {
       Atomics.store(this.ctl, Ctl.sleeping, 0);
       Atomics.notify(this.ctl, Ctl.written);
@@ -133,7 +172,7 @@ export class TransportWriter extends Ring {
 
   /** Forgets records reserved since the last commit (all of a message, or none). */
   rollback(): void {
-    this.#cursor = Atomics.load(this.ctl, Ctl.written) >>> 0;
+    this.#cursor = this.#committed;
   }
 }
 
