@@ -49,6 +49,44 @@ describe('Arena', () => {
     }
   });
 
+  it('copies a message given as bytes exactly, short or long, from any offset to any place', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            text: fc.oneof(
+              fc.string({ unit: fc.constantFrom('a', 'é', '中', '😀', ' '), maxLength: 60 }),
+              fc.string({ unit: fc.constantFrom('b', 'ü', '€'), minLength: 150, maxLength: 400 }),
+            ),
+            skew: fc.nat(7),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (messages) => {
+          // Prepare: each message's bytes at an offset of its own in a shared source, as in the ring.
+          const arena = new Arena(64 * 1024, sharedMemory);
+          const a = owner();
+          const source = Buffer.from(new SharedArrayBuffer(32 * 1024));
+          source.fill(0xee);
+          let offset = 0;
+          // Act
+          for (const [i, { text, skew }] of messages.entries()) {
+            const bytes = Buffer.from(text, 'utf8');
+            const start = offset + skew;
+            bytes.copy(source, start);
+            arena.appendBytes(a, T0 + i, source, start, bytes.length, bytes.length === text.length, 'event');
+            offset = start + bytes.length + 8;
+          }
+          const taken = arena.take(a.buffer, 100, 1_048_576);
+          // Assess: every byte, none of the source's filler around it.
+          expect(taken.map((e) => e.message)).toEqual(messages.map(({ text }) => text));
+          expect(taken.map((e) => e.bytes)).toEqual(messages.map(({ text }) => Buffer.byteLength(text)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('counts a header of RECORD_HEADER_BYTES per record, the bound the buffers count', () => {
     const arena = new Arena(1_000);
     const a = owner();
