@@ -117,6 +117,8 @@ export interface WorkerData {
   readonly options: Record<string, unknown>;
   readonly transport: SharedArrayBuffer;
   readonly stats: SharedArrayBuffer;
+  /** `workerNice`, resolved: the worker's first statement applies it (see `priority.ts`). */
+  readonly workerNice: number;
 }
 
 /** Posted by the program's thread. */

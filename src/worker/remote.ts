@@ -208,7 +208,7 @@ export class RemoteEngine implements Engine {
     this.#listenFor(emitter);
     this.#worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { options: withoutThread(options), transport, stats },
+      workerData: { options: withoutThread(options), transport, stats, workerNice: resolved.workerNice },
       // The worker's own output is the program's; its warnings come here as messages.
       stdout: false,
       stderr: false,
@@ -453,8 +453,7 @@ export class RemoteEngine implements Engine {
   #belowHighWater(): boolean {
     const writer = this.#writer;
     const messages = this.#messages;
-    if (belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity, messages))
-      return true;
+    if (belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity, messages)) return true;
     // The ring's use is as of the reader's position last looked at: look again before answering no.
     writer.refresh();
     return belowHighWater(this.#ctl, this.#highWaterEvents, writer.used, writer.capacity, messages);

@@ -4,7 +4,8 @@
  * memory for `stats()`, and posts every report to the program's thread. Built into one file with its
  * dependencies and carried as a string (`source.ts`), so that no bundler can lose it.
  */
-import { getPriority, setPriority } from 'node:os';
+// First: the worker yields the CPU before the rest of it (the SDK included) starts.
+import './priority.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalEngine } from '../engine.js';
 import type { CloseResult, FlushResult } from '../engine-api.js';
@@ -12,6 +13,7 @@ import { DROP_REASONS, type DropReason, type LogEvent } from '../event.js';
 import type { LogShipperEvents } from '../events.js';
 import { type LogShipperOptions, resolveOptions } from '../options.js';
 import type { Emitter } from '../reporter.js';
+import { priorityFailure } from './priority.js';
 import {
   ASCII_FLAG,
   belowHighWater,
@@ -49,21 +51,11 @@ process.emitWarning = ((warning: string | Error, options?: { code?: string; type
   });
 }) as typeof process.emitWarning;
 
-/**
- * The worker yields the CPU to the program's thread: on Linux a nice value belongs to each thread, and
- * `setPriority(0, …)` sets the calling thread's (elsewhere it would set the whole process's: left
- * alone). Raising one's own nice value needs no privilege.
- */
-function lowerPriority(increment: number): void {
-  if (increment === 0 || process.platform !== 'linux') return;
-  try {
-    setPriority(0, Math.min(19, getPriority(0) + increment));
-  } catch (error) {
-    process.emitWarning(
-      `cloudwatch-shipper: the worker thread's priority could not be lowered (${(error as { code?: string }).code ?? 'unknown error'}); it runs at the program's`,
-      { code: 'CWS_WORKER_NICE' },
-    );
-  }
+if (priorityFailure !== undefined) {
+  process.emitWarning(
+    `cloudwatch-shipper: the worker thread's priority could not be lowered (${priorityFailure}); it runs at the program's`,
+    { code: 'CWS_WORKER_NICE' },
+  );
 }
 
 const reader = new TransportReader(data.transport);
@@ -89,7 +81,6 @@ const emitter: Emitter = {
 };
 
 const resolved = resolveOptions(data.options as unknown as LogShipperOptions);
-lowerPriority(resolved.workerNice);
 const engine = new LocalEngine(resolved, emitter);
 const highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
 

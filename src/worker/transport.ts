@@ -148,7 +148,7 @@ export class TransportWriter extends Ring {
    */
   commit(): void {
     this.#committed = this.#cursor;
-    if (((this.#committed - this.#published) >>> 0) >= PUBLISH_BYTES) this.publish();
+    if ((this.#committed - this.#published) >>> 0 >= PUBLISH_BYTES) this.publish();
     else if (!this.#queued) {
       this.#queued = true;
       queueMicrotask(this.#publishQueued);
