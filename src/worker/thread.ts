@@ -4,8 +4,10 @@
  * memory for `stats()`, and posts every report to the program's thread. Built into one file with its
  * dependencies and carried as a string (`source.ts`), so that no bundler can lose it.
  */
-// First: the worker yields the CPU before the rest of it (the SDK included) starts.
-import './priority.js';
+// biome-ignore-all assist/source/organizeImports: priority.js must be the first module evaluated.
+// First: the worker yields the CPU before the rest of it (the SDK included) starts. A named import
+// (a bare one is dropped: the package's sideEffects field covers src/ for the worker's bundler).
+import { priorityFailure } from './priority.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalEngine } from '../engine.js';
 import type { CloseResult, FlushResult } from '../engine-api.js';
@@ -13,7 +15,6 @@ import { DROP_REASONS, type DropReason, type LogEvent } from '../event.js';
 import type { LogShipperEvents } from '../events.js';
 import { type LogShipperOptions, resolveOptions } from '../options.js';
 import type { Emitter } from '../reporter.js';
-import { priorityFailure } from './priority.js';
 import {
   ASCII_FLAG,
   belowHighWater,
