@@ -203,13 +203,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'dropAll' as const }) },
 );
 
-const limitsArbitrary = fc.record({
-  maxBufferedEvents: fc.integer({ min: 2, max: 60 }),
-  maxBufferedBytes: fc.integer({ min: 100, max: 1_200 }),
-  onBufferFull: fc.constantFrom('dropOldest' as const, 'dropNewest' as const),
-  maxBatchEvents: fc.integer({ min: 1, max: 8 }),
-  maxBatchBytes: fc.integer({ min: 100, max: 2_000 }),
-});
+/** Small buffers' limits: the bounds drawn, the rest fixed. */
+const limitsArbitrary: fc.Arbitrary<BufferLimits> = fc
+  .record({
+    maxBufferedEvents: fc.integer({ min: 2, max: 60 }),
+    maxBufferedBytes: fc.integer({ min: 100, max: 1_200 }),
+    onBufferFull: fc.constantFrom('dropOldest' as const, 'dropNewest' as const),
+    maxBatchEvents: fc.integer({ min: 1, max: 8 }),
+    maxBatchBytes: fc.integer({ min: 100, max: 2_000 }),
+  })
+  .map((drawn) => ({ ...drawn, highWaterMark: 0.8, flushIntervalMs: 1_000, maxEventBytes: 100 }));
 
 const bytesOf = (t: string): number => Buffer.byteLength(t, 'utf8');
 const weightOf = (m: ModelMessage): { events: number; bytes: number } => ({
@@ -221,14 +224,8 @@ describe('Buffers on the arena — properties', () => {
   it('holds, takes and evicts exactly what a model of arrays says, within the bound and the arena', () => {
     let compactions = 0;
     fc.assert(
-      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 600 }), (lim, ops) => {
+      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 600 }), (limits, ops) => {
         // Prepare
-        const limits: BufferLimits = {
-          ...lim,
-          highWaterMark: 0.8,
-          flushIntervalMs: 1_000,
-          maxEventBytes: 100,
-        };
         const ledger = new Ledger<Stream>();
         const buffers = new Buffers(limits, ledger, {
           full: () => {},
@@ -345,15 +342,9 @@ describe('Buffers on the arena — properties', () => {
     let measuredAsCopied = 0;
     let measuredFirst = 0;
     fc.assert(
-      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 400 }), (lim, ops) => {
+      fc.property(limitsArbitrary, fc.array(op, { minLength: 100, maxLength: 400 }), (limits, ops) => {
         // Prepare: twin buffers; the engine's way (`holdUnmeasured`, else measured and `holdOne`), and
         // `holdOne` alone.
-        const limits: BufferLimits = {
-          ...lim,
-          highWaterMark: 0.8,
-          flushIntervalMs: 1_000,
-          maxEventBytes: 100,
-        };
         const hooks = { full: () => {}, evicted: () => {}, invalidDestination: () => {}, drain: () => {} };
         const twins = [0, 1].map(() => {
           const ledger = new Ledger<Stream>();

@@ -44,11 +44,7 @@ function writeUnmeasured(writer: TransportWriter, text: string): number {
     if (at < 0) return -1;
     writer.bytes.utf8Write(text, at + 32, bytes);
   }
-  writer.i32[(at >> 2) + 1] = Rec.event;
-  writer.i32[(at >> 2) + 3] = bytes;
-  writer.commit();
-  writer.publish();
-  return at;
+  return finish(writer, at, bytes);
 }
 
 /** Writes `text` as an event record reserved at its exact size. */
@@ -57,6 +53,11 @@ function writeMeasured(writer: TransportWriter, text: string): number {
   const at = writer.reserve(bytes);
   if (at < 0) return -1;
   writer.bytes.utf8Write(text, at + 32, bytes);
+  return finish(writer, at, bytes);
+}
+
+/** Marks the record at `at` an event of `bytes` bytes, commits and publishes it; returns `at`. */
+function finish(writer: TransportWriter, at: number, bytes: number): number {
   writer.i32[(at >> 2) + 1] = Rec.event;
   writer.i32[(at >> 2) + 3] = bytes;
   writer.commit();
