@@ -252,16 +252,7 @@ export class RemoteEngine implements Engine {
     if (linked === undefined || !linked.defined || length === 0 || this.#closed || this.#ended) return false;
     const most = length * 3;
     if (most > this.#maxMessageBytes || this.#ctl[Ctl.maxEventBytes] !== this.#limit) return false;
-    const timestamp = this.#now();
-    const writer = this.#writer;
-    const at = writer.reserveUpTo(most);
-    if (at < 0) return false;
-    const bytes = writer.bytes.utf8Write(message, at + 32, most);
-    writeHeader(writer, at, Rec.event, linked.id, bytes, timestamp, 1, wholeShape(message, bytes));
-    writer.settle(at, bytes);
-    this.#messages = (this.#messages + 1) | 0;
-    writer.commit();
-    return true;
+    return this.#writeShort(linked, this.#now(), message, most);
   }
 
   #accept(input: unknown, where: Partial<Destination> | undefined): void {
