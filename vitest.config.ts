@@ -9,6 +9,7 @@ export default defineConfig({
   define: { __CWS_WORKER_SOURCE__: JSON.stringify(workerSource) },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     env: {

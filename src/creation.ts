@@ -7,12 +7,7 @@
  * CreateLogGroup a second), so they are paced and retried here, on their own: they hold no
  * PutLogEvents request slot, and their throttles never reach the PutLogEvents adaptive limit.
  */
-import {
-  type CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutRetentionPolicyCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { Client, MakeCommand } from './client.js';
 import type { Stream } from './destination.js';
 import { type CreationOperation, markOperation } from './failure.js';
 import { createLogGroupInput, explainCreateLogGroupError, type ResolvedLogGroupOptions } from './group.js';
@@ -52,14 +47,14 @@ const MIN_GROUP_CREATIONS_PER_SECOND = 0.2;
 export type Warn = (key: string, code: string, message: string) => void;
 
 export class Creation {
-  readonly #client: CloudWatchLogsClient;
+  readonly #client: Client;
   readonly #options: CreationOptions;
   readonly #warn: Warn;
   readonly #streamPacer = new RatePacer(CREATE_LOG_STREAM_PER_SECOND, MIN_STREAM_CREATIONS_PER_SECOND);
   /** CreateLogGroup and PutRetentionPolicy share a quota figure, and come together. */
   readonly #groupPacer = new RatePacer(CREATE_LOG_GROUP_PER_SECOND, MIN_GROUP_CREATIONS_PER_SECOND);
 
-  constructor(client: CloudWatchLogsClient, options: CreationOptions, warn: Warn) {
+  constructor(client: Client, options: CreationOptions, warn: Warn) {
     this.#client = client;
     this.#options = options;
     this.#warn = warn;
@@ -94,7 +89,13 @@ export class Creation {
   async #create(stream: Stream, signal: AbortSignal): Promise<void> {
     const { logGroupName, logStreamName } = stream;
     const createStream = () =>
-      ignoreAlreadyExists(this.#send(new CreateLogStreamCommand({ logGroupName, logStreamName }), signal));
+      ignoreAlreadyExists(
+        this.#send(
+          'CreateLogStream',
+          (sdk) => new sdk.CreateLogStreamCommand({ logGroupName, logStreamName }),
+          signal,
+        ),
+      );
     try {
       await createStream();
     } catch (error) {
@@ -102,7 +103,11 @@ export class Creation {
       const created = await this.#createGroup(logGroupName, signal);
       const { retentionInDays } = this.#options;
       if (created && retentionInDays !== undefined) {
-        await this.#send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }), signal);
+        await this.#send(
+          'PutRetentionPolicy',
+          (sdk) => new sdk.PutRetentionPolicyCommand({ logGroupName, retentionInDays }),
+          signal,
+        );
       }
       await createStream();
     }
@@ -117,7 +122,7 @@ export class Creation {
   async #createGroup(logGroupName: string, signal: AbortSignal): Promise<boolean> {
     const input = createLogGroupInput(logGroupName, this.#options.group);
     try {
-      await this.#send(new CreateLogGroupCommand(input), signal);
+      await this.#send('CreateLogGroup', (sdk) => new sdk.CreateLogGroupCommand(input), signal);
       return true;
     } catch (error) {
       const refusal = explainCreateLogGroupError(error, input);
@@ -131,7 +136,10 @@ export class Creation {
       }
       if (errorName(error) === ALREADY_EXISTS) return false;
       if (refusal?.retryInput === undefined) throw error;
-      return ignoreAlreadyExists(this.#send(new CreateLogGroupCommand(refusal.retryInput), signal));
+      const { retryInput } = refusal;
+      return ignoreAlreadyExists(
+        this.#send('CreateLogGroup', (sdk) => new sdk.CreateLogGroupCommand(retryInput), signal),
+      );
     }
   }
 
@@ -140,16 +148,7 @@ export class Creation {
    * `maxRetryTimeMs`); what it throws names the operation, for the report and for the sender, which
    * keeps it away from the PutLogEvents limit.
    */
-  async #send(
-    command: CreateLogStreamCommand | CreateLogGroupCommand | PutRetentionPolicyCommand,
-    signal: AbortSignal,
-  ): Promise<unknown> {
-    const operation: CreationOperation =
-      command instanceof CreateLogStreamCommand
-        ? 'CreateLogStream'
-        : command instanceof CreateLogGroupCommand
-          ? 'CreateLogGroup'
-          : 'PutRetentionPolicy';
+  async #send(operation: CreationOperation, command: MakeCommand, signal: AbortSignal): Promise<unknown> {
     const pacer = operation === 'CreateLogStream' ? this.#streamPacer : this.#groupPacer;
     const { now, minDelayMs, maxDelayMs, maxRetryTimeMs, random, requestTimeoutMs } = this.#options;
     const startedAt = now();
@@ -159,7 +158,7 @@ export class Creation {
         await sleep(pacer.reserve(attemptStartedAt), signal);
         attemptStartedAt = now();
         const result = await requestWithin(
-          (abortSignal) => this.#client.send(command as CreateLogStreamCommand, { abortSignal }),
+          (abortSignal) => this.#client.send(command, { abortSignal }),
           signal,
           requestTimeoutMs,
         );

@@ -1,5 +1,5 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { Buffers } from './buffers.js';
+import { Client } from './client.js';
 import { Creation } from './creation.js';
 import type { Destination, Stream } from './destination.js';
 import type { CloseResult, Engine, FlushOptions, FlushResult } from './engine-api.js';
@@ -11,7 +11,6 @@ import { Ledger } from './ledger.js';
 import { Markers, markerCount } from './markers.js';
 import type { ResolvedOptions } from './options.js';
 import { type Emitter, Reporter } from './reporter.js';
-import { markCredentialFailures } from './retry.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Sender } from './sender.js';
@@ -27,8 +26,7 @@ import { beforeDeadline, type Deadline, deadline, KeepAlive } from './timing.js'
 export class LocalEngine implements Engine {
   readonly #options: ResolvedOptions;
   /** Read by `LogShipper` for a test that checks the client it makes. @internal */
-  readonly client: CloudWatchLogsClient;
-  readonly #ownsClient: boolean;
+  readonly client: Client;
   readonly #ledger: Ledger<Stream>;
   readonly #intake: Intake;
   readonly #buffers: Buffers;
@@ -51,12 +49,7 @@ export class LocalEngine implements Engine {
   constructor(resolved: ResolvedOptions, emitter: Emitter) {
     this.#options = resolved;
     this.#emitter = emitter;
-    // Retrying happens in one place, the sender; the SDK's own retries would multiply ours.
-    this.client = resolved.client ?? new CloudWatchLogsClient({ ...resolved.clientConfig, maxAttempts: 1 });
-    this.#ownsClient = resolved.client === undefined;
-    // What the client's credential providers throw is marked, so that a provider that fails once is
-    // retried whatever it threw (see `retry.ts`).
-    markCredentialFailures(this.client);
+    this.client = new Client(resolved.client, resolved.clientConfig);
     const eventLimit = new EventLimit(resolved.maxEventBytes);
     this.#eventLimit = eventLimit;
     this.#reporter = new Reporter(emitter, resolved.now);
@@ -382,7 +375,7 @@ export class LocalEngine implements Engine {
         this.#sender.abort();
         await Promise.all([...this.scheduler.tasks]);
       }
-      if (this.#ownsClient) this.client.destroy();
+      this.client.destroy();
       this.#buffers.releaseIdle();
       this.#reporter.reportDrops(this.#ledger);
       this.#reporter.reportHeldErrors(true);

@@ -199,3 +199,27 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * The AWS SDK (`@aws-sdk/client-cloudwatch-logs`, a dependency) could not be loaded when a pipeline
+ * first needed it: no request was sent, and none will be (it is not retried). `reason` is Node's
+ * code for the failure (`ERR_MODULE_NOT_FOUND`, …) or the thrown error's name; never its message.
+ */
+export class SdkUnavailableError extends CloudWatchShipperError {
+  static override readonly brand: symbol = Symbol.for('cloudwatch-shipper.SdkUnavailableError');
+  static {
+    brand(SdkUnavailableError);
+  }
+
+  readonly reason: string;
+
+  constructor(reason: string, cause: unknown) {
+    super(
+      `The AWS SDK (@aws-sdk/client-cloudwatch-logs) could not be loaded (${reason}); no request was sent. ` +
+        'It is a dependency of cloudwatch-shipper: install it beside the package, or bundle it',
+      { code: 'CWS_SDK_UNAVAILABLE', cause },
+    );
+    this.name = 'SdkUnavailableError';
+    this.reason = reason;
+  }
+}

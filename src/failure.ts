@@ -10,7 +10,7 @@
  * group name, a parameter) would let quoted request text through. The request id is what finds the
  * request in CloudTrail or with AWS support.
  */
-import { RequestTimeoutError } from './errors.js';
+import { RequestTimeoutError, SdkUnavailableError } from './errors.js';
 import { classifyError, errorName, isNoCredentialsError } from './retry.js';
 
 /**
@@ -150,6 +150,9 @@ export function describeFailure(error: unknown): FailureDescription {
 function describe(error: unknown): FailureDescription {
   // The shipper's own timeout: its message is ours, and says how long it waited.
   if (error instanceof RequestTimeoutError) return { kind: 'timeout', detail: error.message };
+  // The shipper's own too: the SDK could not be loaded, and the message says so with Node's code.
+  if (error instanceof SdkUnavailableError)
+    return { kind: 'unknown', code: error.reason, detail: error.message };
   const errorClass = classifyError(error);
   if (errorClass === 'credentials') {
     return {

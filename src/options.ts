@@ -1,5 +1,8 @@
-import type { Entity } from '@aws-sdk/client-cloudwatch-logs';
-import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import type {
+  CloudWatchLogsClient,
+  CloudWatchLogsClientConfig,
+  Entity,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { EVENT_MEMORY_OVERHEAD_BYTES } from './buffers.js';
 import { type EntityOption, resolveEntity } from './entity.js';
 import { ConfigError } from './errors.js';
@@ -306,15 +309,15 @@ const KNOWN_RETRY_OPTIONS: Record<keyof RetryOptions, true> = {
 
 /**
  * The `client` option: a CloudWatchLogsClient of this process's SDK, or anything with its `send` (a
- * client of another copy of the SDK, or a test double).
+ * client of another copy of the SDK, or a test double). Told apart by `send` alone, so that checking
+ * it does not load the SDK.
  */
 export function validateClient(client: unknown): CloudWatchLogsClient | undefined {
   if (client === undefined) return undefined;
   if (
-    client instanceof CloudWatchLogsClient ||
-    (typeof client === 'object' &&
-      client !== null &&
-      typeof (client as { send?: unknown }).send === 'function')
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as { send?: unknown }).send === 'function'
   ) {
     return client as CloudWatchLogsClient;
   }

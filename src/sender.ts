@@ -1,13 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import type {
-  CloudWatchLogsClient,
-  Entity,
-  PutLogEventsCommandOutput,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { Entity, PutLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import type { Batch } from './batcher.js';
 import { Bisection, bySize, halves, isBisectable, tooLargeLimit } from './bisect.js';
+import type { Client } from './client.js';
 import { AdaptiveLimit } from './concurrency.js';
 import type { Creation } from './creation.js';
 import type { Stream } from './destination.js';
@@ -115,7 +112,7 @@ export class Sender implements SenderPort {
   #awaitingCreation = 0;
 
   constructor(
-    private readonly client: CloudWatchLogsClient,
+    private readonly client: Client,
     private readonly creation: Creation,
     private readonly options: SenderOptions,
     private readonly hooks: SenderHooks,
@@ -404,15 +401,16 @@ export class Sender implements SenderPort {
   private put(stream: Stream, events: LogEvent[], signal: AbortSignal): Promise<PutLogEventsCommandOutput> {
     return requestWithin(
       (abortSignal) =>
-        this.client.send(
-          putLogEventsCommand({
-            logGroupName: stream.logGroupName,
-            logStreamName: stream.logStreamName,
-            // LogEvent is an InputLogEvent with two more fields, which the body leaves out (it
-            // writes the model's members only).
-            logEvents: events,
-            ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
-          }),
+        this.client.send<PutLogEventsCommandOutput>(
+          (sdk) =>
+            putLogEventsCommand(sdk, {
+              logGroupName: stream.logGroupName,
+              logStreamName: stream.logStreamName,
+              // LogEvent is an InputLogEvent with two more fields, which the body leaves out (it
+              // writes the model's members only).
+              logEvents: events,
+              ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
+            }),
           { abortSignal },
         ),
       signal,

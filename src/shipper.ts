@@ -44,8 +44,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   }
 
   /** For a test that checks the client a main-thread shipper makes. */
-  private get client(): CloudWatchLogsClient | undefined {
-    return this.#engine instanceof LocalEngine ? this.#engine.client : undefined;
+  private get client(): Promise<CloudWatchLogsClient> | undefined {
+    return this.#engine instanceof LocalEngine ? this.#engine.client.current() : undefined;
   }
 
   /** For a test that plants a fault in a main-thread shipper's scheduler. */

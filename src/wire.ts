@@ -13,7 +13,8 @@
  * in place once the serializer has made the request, and one keeps the SDK's logger middleware from
  * walking every event. The test `test/wire.test.ts` holds the body to what the SDK's serializer writes.
  */
-import { type Entity, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { Entity, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { SdkModule } from './sdk.js';
 
 /** What a PutLogEvents request carries; `logEvents` may be events with more fields than these. */
 export interface PutInput {
@@ -64,11 +65,16 @@ function summary(input: unknown): unknown {
 }
 
 /**
- * A `PutLogEventsCommand` for `input` whose body is written by `putLogEventsBody`. `command.input`
+ * A `PutLogEventsCommand` (of `sdk`) for `input` whose body is written by `putLogEventsBody`. `command.input`
  * is `input` itself, events and all (a mocked client sees what was sent).
  */
-export function putLogEventsCommand(input: PutInput): PutLogEventsCommand {
-  const command = new PutLogEventsCommand(input as ConstructorParameters<typeof PutLogEventsCommand>[0]);
+export function putLogEventsCommand(
+  sdk: Pick<SdkModule, 'PutLogEventsCommand'>,
+  input: PutInput,
+): PutLogEventsCommand {
+  const command = new sdk.PutLogEventsCommand(
+    input as ConstructorParameters<SdkModule['PutLogEventsCommand']>[0],
+  );
   let body: Buffer | undefined;
   // The SDK's logger middleware (initialize step) runs the request's input through the model's
   // sensitive-data filter after every request, even when nothing is logged: about 3 ms of CPU per full

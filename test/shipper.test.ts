@@ -883,7 +883,7 @@ describe('LogShipper — lifecycle', () => {
     expect(() => new LogShipper({ ...base, maxEventBytes: 2_000_000 })).toThrow(/`maxEventBytes`/);
   });
 
-  it('makes its own client with the SDK retries off', () => {
+  it('makes its own client with the SDK retries off', async () => {
     const shipper = new LogShipper({
       logGroupName: 'g',
       logStreamName: 's',
@@ -891,7 +891,7 @@ describe('LogShipper — lifecycle', () => {
       thread: 'main',
     });
     shippers.push(shipper);
-    const client = (shipper as unknown as { client: CloudWatchLogsClient }).client;
+    const client = await (shipper as unknown as { client: Promise<CloudWatchLogsClient> }).client;
     expect(client.config.maxAttempts).toBeTypeOf('function');
     return expect((client.config.maxAttempts as () => Promise<number>)()).resolves.toBe(1);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as awsSdk from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogsClient, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,7 +103,7 @@ describe('the PutLogEvents body', () => {
         await made.client.send(
           new PutLogEventsCommand(input as ConstructorParameters<typeof PutLogEventsCommand>[0]),
         );
-        await made.client.send(putLogEventsCommand(input as PutInput));
+        await made.client.send(putLogEventsCommand(awsSdk, input as PutInput));
         // Assess
         const [sdk, ours] = made.sent as [Captured, Captured];
         const parsed = JSON.parse(Buffer.from(ours.body).toString('utf8'));
@@ -130,7 +131,7 @@ describe('the PutLogEvents body', () => {
       ],
     };
     // Act
-    await made.client.send(putLogEventsCommand(input));
+    await made.client.send(putLogEventsCommand(awsSdk, input));
     // Assess
     const [ours] = made.sent as [Captured];
     expect(Buffer.from(ours.body).equals(putLogEventsBody(input))).toBe(true);
@@ -150,7 +151,7 @@ describe('the PutLogEvents body', () => {
       logEvents: [{ timestamp: 1, message: 'a message body' }],
     };
     // Act
-    await made.client.send(putLogEventsCommand(input));
+    await made.client.send(putLogEventsCommand(awsSdk, input));
     // Assess
     expect(told).toHaveLength(1);
     expect(JSON.stringify(told)).not.toContain('a message body');
@@ -190,7 +191,7 @@ describe('the PutLogEvents body', () => {
     });
     // Act
     await made.client.send(
-      putLogEventsCommand({
+      putLogEventsCommand(awsSdk, {
         logGroupName: 'g',
         logStreamName: 's',
         logEvents: [{ timestamp: 1, message: 'a secret and a token' }],
@@ -207,7 +208,7 @@ describe('the PutLogEvents body', () => {
     // Prepare
     const logEvents = [{ timestamp: 1, message: 'one', bytes: 3, kind: 'whole' }];
     // Act
-    const command = putLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents });
+    const command = putLogEventsCommand(awsSdk, { logGroupName: 'g', logStreamName: 's', logEvents });
     // Assess
     expect(command.input.logEvents).toBe(logEvents);
   });
