@@ -117,7 +117,7 @@ export interface WorkerData {
   readonly options: Record<string, unknown>;
   readonly transport: SharedArrayBuffer;
   readonly stats: SharedArrayBuffer;
-  /** `workerNice`, resolved: the worker's first statement applies it (see `priority.ts`). */
+  /** `workerNice`, resolved: the wrapper that starts the worker applies it before the worker's code is parsed (see `source.ts`). */
   readonly workerNice: number;
 }
 

@@ -4,10 +4,6 @@
  * memory for `stats()`, and posts every report to the program's thread. Built into one file with its
  * dependencies and carried as a string (`source.ts`), so that no bundler can lose it.
  */
-// biome-ignore-all assist/source/organizeImports: priority.js must be the first module evaluated.
-// First: the worker yields the CPU before the rest of it (the SDK included) starts. A named import
-// (a bare one is dropped: the package's sideEffects field covers src/ for the worker's bundler).
-import { priorityFailure } from './priority.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalEngine } from '../engine.js';
 import type { CloseResult, FlushResult } from '../engine-api.js';
@@ -51,6 +47,13 @@ process.emitWarning = ((warning: string | Error, options?: { code?: string; type
     name: type ?? (typeof warning === 'string' ? undefined : warning.name),
   });
 }) as typeof process.emitWarning;
+
+/**
+ * Why the worker's priority could not be lowered (an error code): handed to this code by the wrapper
+ * that lowered it before compiling it (`source.ts`); not defined when the code runs unwrapped.
+ */
+declare const cwsPriorityFailure: string | undefined;
+const priorityFailure = typeof cwsPriorityFailure === 'string' ? cwsPriorityFailure : undefined;
 
 if (priorityFailure !== undefined) {
   process.emitWarning(
