@@ -23,6 +23,7 @@ import { Stream } from './destination.js';
 import { ConfigError } from './errors.js';
 import type { LogEvent } from './event.js';
 import { totalWeight } from './event.js';
+import { IdleQueue } from './idle.js';
 import type { Ledger } from './ledger.js';
 import { isFullBatch, isLogGroupName, isLogStreamName, maxMessageBytes } from './rules.js';
 
@@ -145,12 +146,8 @@ export class Buffers implements BufferStore {
   /** `maxBufferedBytes`, or less when that would not fit the largest arena. */
   readonly #maxBytes: number;
 
-  // Streams in the order they were first used in a sweep period, for forgetting idle ones.
-  #period = 0;
-  #used: (Stream | undefined)[] = [];
-  #usedPeriods: number[] = [];
-  #usedHead = 0;
-  readonly #idlePeriods: number;
+  /** Streams by their last use, for forgetting idle ones. */
+  readonly #idle: IdleQueue<Stream>;
   // Read on every log(): kept as fields of their own rather than looked up in the limits.
   readonly #maxBatchEvents: number;
   readonly #maxBatchBytes: number;
@@ -175,7 +172,7 @@ export class Buffers implements BufferStore {
     }
     this.#highWaterEvents = Math.ceil(limits.maxBufferedEvents * limits.highWaterMark);
     this.#highWaterBytes = Math.ceil(this.#maxBytes * limits.highWaterMark);
-    this.#idlePeriods = Math.max(2, Math.ceil(STREAM_IDLE_MS / limits.flushIntervalMs));
+    this.#idle = new IdleQueue(STREAM_IDLE_MS, limits.flushIntervalMs);
     this.#maxBatchEvents = limits.maxBatchEvents;
     this.#maxBatchBytes = limits.maxBatchBytes;
   }
@@ -321,28 +318,11 @@ export class Buffers implements BufferStore {
   }
 
   sweep(): void {
-    this.#period++;
-    // Each stream stands in the queue once, by the period it entered it; at its turn it is forgotten
-    // if it went unused for the idle time, or queued again. A stream is forgotten between one and
-    // two idle times after its last use, and no stream is looked at more than once per idle time.
-    const cutoff = this.#period - this.#idlePeriods;
-    while (this.#usedHead < this.#used.length && (this.#usedPeriods[this.#usedHead] as number) <= cutoff) {
-      const stream = this.#used[this.#usedHead] as Stream;
-      this.#used[this.#usedHead] = undefined;
-      this.#usedHead++;
-      if (stream.usedInPeriod <= cutoff && stream.idle) {
-        stream.queuedForSweep = false;
-        this.#forget(stream);
-      } else {
-        this.#used.push(stream);
-        this.#usedPeriods.push(this.#period);
-      }
-    }
-    if (this.#usedHead > 1024 && this.#usedHead * 2 > this.#used.length) {
-      this.#used = this.#used.slice(this.#usedHead);
-      this.#usedPeriods = this.#usedPeriods.slice(this.#usedHead);
-      this.#usedHead = 0;
-    }
+    this.#idle.sweep((stream) => {
+      if (!stream.idle) return false;
+      this.#forget(stream);
+      return true;
+    });
   }
 
   releaseIdle(): void {
@@ -384,12 +364,7 @@ export class Buffers implements BufferStore {
 
   /** A stream was used in this sweep period: buffered to, or sent from. */
   #markUsed(stream: Stream): void {
-    stream.usedInPeriod = this.#period;
-    if (!stream.queuedForSweep) {
-      stream.queuedForSweep = true;
-      this.#used.push(stream);
-      this.#usedPeriods.push(this.#period);
-    }
+    this.#idle.used(stream);
   }
 
   /** `stream` held `events` events of `bytes` bytes before some left it. */

@@ -48,6 +48,11 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     return this.#engine instanceof LocalEngine ? this.#engine.client.current() : undefined;
   }
 
+  /** For a test that counts the destinations a worker-mode shipper's program thread holds. */
+  private get linkedDestinations(): number | undefined {
+    return this.#engine instanceof RemoteEngine ? this.#engine.linkedDestinations : undefined;
+  }
+
   /** For a test that plants a fault in a main-thread shipper's scheduler. */
   private get scheduler(): Scheduler | undefined {
     return this.#engine instanceof LocalEngine ? this.#engine.scheduler : undefined;

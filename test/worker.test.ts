@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { STREAM_IDLE_MS } from '../src/buffers.js';
 import { ConfigError, DeliveryError, LogShipper, type LogShipperOptions } from '../src/index.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { uncrossable } from '../src/worker/crossing.js';
@@ -296,6 +297,36 @@ describe('worker mode, end to end', () => {
         ConfigError,
       );
     }
+  });
+
+  it('lets destinations go unused for the idle time, and gives their ids to new ones without mixing events up', async () => {
+    // Prepare: the program thread's sweeps (its flush-interval timer) stepped by hand; the worker's are its own.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    cleanups.push(async () => vi.useRealTimers());
+    const cwl = await endpoint();
+    const intervalMs = 60_000;
+    const made = shipper(cwl, { flushIntervalMs: intervalMs });
+    const linked = () => (made as unknown as { linkedDestinations: number }).linkedDestinations;
+    const logTo = (prefix: string) => {
+      for (let i = 0; i < 10; i++) made.log(`${prefix}${i}`, { logStreamName: `${prefix}${i}` });
+    };
+    logTo('a');
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    // The options' own stream, and the ten.
+    expect(linked()).toBe(11);
+    // Act: two idle times of sweeps, then ten new destinations.
+    vi.advanceTimersByTime(2 * STREAM_IDLE_MS + intervalMs);
+    expect(linked()).toBe(1);
+    logTo('b');
+    made.log('default');
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    // Assess: each event in its own stream, under ids the a-streams had.
+    expect(linked()).toBe(11);
+    for (let i = 0; i < 10; i++) {
+      expect(cwl.events('/worker', `a${i}`).map((e) => e.message)).toEqual([`a${i}`]);
+      expect(cwl.events('/worker', `b${i}`).map((e) => e.message)).toEqual([`b${i}`]);
+    }
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['default']);
   });
 
   it('closes: drops what is left when the bound ends, refuses what comes after, and ends its thread', async () => {

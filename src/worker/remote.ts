@@ -7,12 +7,13 @@
  */
 import type { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { couldEverHold } from '../buffers.js';
+import { couldEverHold, STREAM_IDLE_MS } from '../buffers.js';
 import type { Destination } from '../destination.js';
 import type { CloseResult, Engine, FlushOptions, FlushResult } from '../engine-api.js';
 import { DeliveryError } from '../errors.js';
 import { createEvent, DROP_REASONS, type DropReason, type LogEvent } from '../event.js';
 import type { BatchReport, LogShipperEvents } from '../events.js';
+import { type IdleEntry, IdleQueue } from '../idle.js';
 import { Intake } from '../intake.js';
 import { Ledger } from '../ledger.js';
 import type { ResolvedOptions } from '../options.js';
@@ -38,7 +39,7 @@ import { workerSource } from './source.js';
 import { createTransport, TransportWriter, transportBytes, writeText } from './transport.js';
 
 /** A destination as the program's thread knows it: its names, and the id the worker knows it by. */
-class Linked implements Destination {
+export class Linked implements Destination, IdleEntry {
   readonly logGroupName: string;
   readonly logStreamName: string;
   readonly braces: boolean;
@@ -47,6 +48,10 @@ class Linked implements Destination {
   defined = false;
   /** Drops on the program's thread not yet told to the worker (for its drop markers), by reason. */
   owed: Map<DropReason, number> | undefined;
+  /** The router's default destination: never let go. */
+  pinned = false;
+  usedInPeriod = -1;
+  queuedForSweep = false;
 
   constructor(logGroupName: string, logStreamName: string, id: number) {
     this.logGroupName = logGroupName;
@@ -56,13 +61,30 @@ class Linked implements Destination {
   }
 }
 
-class Registry implements StreamRegistry<Linked> {
+/**
+ * The destinations the program's thread has written to, by name, each with the id its records carry.
+ * One unused for {@link STREAM_IDLE_MS} is let go, as the worker's buffers let go of its stream, and
+ * its id is given to the next new destination: its define record, after every record of the one
+ * before in the ring, is what tells the worker the id's new names. So the ids, and the worker's table
+ * of names by id, stay as many as the destinations in use, however many come and go. @internal
+ */
+export class Registry implements StreamRegistry<Linked> {
   readonly #byName = new Map<string, Map<string, Linked>>();
   readonly #refused: (group: unknown, stream: unknown) => void;
+  readonly #idle: IdleQueue<Linked>;
+  /** Ids of destinations let go, for new ones. */
+  readonly #free: number[] = [];
   #next = 0;
+  #size = 0;
 
-  constructor(refused: (group: unknown, stream: unknown) => void) {
+  constructor(refused: (group: unknown, stream: unknown) => void, idleMs: number, sweepIntervalMs: number) {
     this.#refused = refused;
+    this.#idle = new IdleQueue(idleMs, sweepIntervalMs);
+  }
+
+  /** How many destinations it holds. */
+  get size(): number {
+    return this.#size;
   }
 
   lookup(logGroupName: string, logStreamName: string): Linked | undefined {
@@ -81,13 +103,34 @@ class Registry implements StreamRegistry<Linked> {
       streams = new Map();
       this.#byName.set(logGroupName, streams);
     }
-    const linked = new Linked(logGroupName, logStreamName, this.#next++);
+    const linked = new Linked(logGroupName, logStreamName, this.#free.pop() ?? this.#next++);
     streams.set(logStreamName, linked);
+    this.#size++;
     return linked;
   }
 
-  pin(): void {
-    // Destinations are never let go on this side: an id is a few bytes.
+  pin(linked: Linked): void {
+    linked.pinned = true;
+  }
+
+  /** `linked` was written to (or meant to be) in this sweep period. */
+  used(linked: Linked): void {
+    if (!linked.pinned) this.#idle.used(linked);
+  }
+
+  /** Periodic upkeep: lets go of destinations unused for the idle time and owed nothing. */
+  sweep(): void {
+    this.#idle.sweep((linked) => {
+      if (linked.owed !== undefined) return false;
+      const streams = this.#byName.get(linked.logGroupName);
+      if (streams?.get(linked.logStreamName) === linked) {
+        streams.delete(linked.logStreamName);
+        if (streams.size === 0) this.#byName.delete(linked.logGroupName);
+        this.#size--;
+        this.#free.push(linked.id);
+      }
+      return true;
+    });
   }
 }
 
@@ -173,6 +216,7 @@ export class RemoteEngine implements Engine {
   #ended = false;
   /** The options' destination when its names are constant: the one {@link #quick} writes to. */
   readonly #plain: Linked | undefined;
+  readonly #registry: Registry;
 
   constructor(options: object, resolved: ResolvedOptions, emitter: EventEmitter<LogShipperEvents>) {
     this.#options = resolved;
@@ -187,7 +231,8 @@ export class RemoteEngine implements Engine {
     this.#now = resolved.now;
     const refused = (group: unknown, stream: unknown): void =>
       this.#reporter.invalidDestination(group, stream);
-    const registry = new Registry(refused);
+    const registry = new Registry(refused, STREAM_IDLE_MS, resolved.flushIntervalMs);
+    this.#registry = registry;
     this.#router = new Router(registry, resolved, refused);
     const { groupTemplate, streamTemplate } = resolved;
     if (groupTemplate.constant !== undefined && streamTemplate.constant !== undefined)
@@ -224,6 +269,11 @@ export class RemoteEngine implements Engine {
       if (exiting.size === 0) process.on('exit', onExit);
       exiting.add(this);
     }
+  }
+
+  /** How many destinations this side holds (read by `LogShipper` for a test). @internal */
+  get linkedDestinations(): number {
+    return this.#registry.size;
   }
 
   log(input: unknown, where: Partial<Destination> | undefined): boolean {
@@ -273,6 +323,7 @@ export class RemoteEngine implements Engine {
       ledger.droppedAtDoor('invalidDestination');
       return;
     }
+    this.#registry.used(linked);
     // Read plainly: a limit the worker lowered a moment ago is seen from the next event on.
     const limit = this.#ctl[Ctl.maxEventBytes] as number;
     if (limit !== this.#limit) {
@@ -680,6 +731,7 @@ export class RemoteEngine implements Engine {
   #tick(): void {
     try {
       this.#writeOwed();
+      this.#registry.sweep();
       this.#reportDrops();
       this.#checkDrain();
       this.#reporter.reportHeldErrors(false);
