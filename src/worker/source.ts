@@ -6,28 +6,37 @@
  */
 declare const __CWS_WORKER_SOURCE__: string | undefined;
 
-let wrapped: string | undefined;
+/** Whether this process may compile code from strings (`--disallow-code-generation-from-strings` says no). */
+function mayCompileStrings(): boolean {
+  try {
+    new Function('');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function workerSource(): string {
-  if (wrapped !== undefined) return wrapped;
   const source = typeof __CWS_WORKER_SOURCE__ === 'string' ? __CWS_WORKER_SOURCE__ : '';
   if (source === '') {
     throw new Error(
       "cloudwatch-shipper: this build carries no worker code (build it with `npm run build`), use thread: 'main'",
     );
   }
-  // What the worker does before its code is even parsed:
+  // What the worker does before its code runs:
   // - It lowers its thread's priority (`workerNice`). On Linux a nice value belongs to each thread,
   //   and `setPriority(0, …)` sets the calling thread's (elsewhere it would set the whole process's:
-  //   left alone); raising one's own needs no privilege. Parsing and compiling the code is the
-  //   worker's first stretch of CPU, while the program already logs, so the code is carried as a
-  //   string and compiled after. What could not be done is handed to it (`cwsPriorityFailure`),
-  //   which says so once it can talk to the program (thread.ts).
+  //   left alone); raising one's own needs no privilege. What could not be done is handed to the
+  //   code (`cwsPriorityFailure`), which says so once it can talk to the program (thread.ts).
   // - It gives the CommonJS code a `require`. The worker inherits the program's flags: under
   //   `--input-type=module` (or a default type of module) its script is an ES module, where
   //   `require` is not defined. The code needs only Node's own modules (all else is bundled in).
-  wrapped = `const source = ${JSON.stringify(source)};
-Promise.all([import('node:module'), import('node:os'), import('node:worker_threads')]).then(
+  // Parsing and compiling the code is the worker's first stretch of CPU, while the program already
+  // logs: the code is carried as a string and compiled once the priority is lowered. A process
+  // that may not compile strings (the worker inherits the flag) gets the code inline instead,
+  // parsed with the script at the program's priority, as `import()` inside it still needs to work
+  // (the SDK's credential providers use it) and `node:vm` could only give that experimentally.
+  const prelude = `Promise.all([import('node:module'), import('node:os'), import('node:worker_threads')]).then(
   ([{ createRequire }, { getPriority, setPriority }, { workerData }]) => {
     let priorityFailure;
     const increment = (workerData && workerData.workerNice) || 0;
@@ -39,9 +48,23 @@ Promise.all([import('node:module'), import('node:os'), import('node:worker_threa
       }
     }
     const module = { exports: {} };
-    const run = new Function('require', 'module', 'exports', 'cwsPriorityFailure', source);
-    run(createRequire(process.cwd() + '/'), module, module.exports, priorityFailure);
-  },
-);`;
-  return wrapped;
+    const require = createRequire(process.cwd() + '/');`;
+  const failed = `
+).catch((error) => {
+  // Nothing of the worker runs: let it end with the error, which the program reports.
+  process.nextTick(() => {
+    throw error;
+  });
+});`;
+  if (mayCompileStrings()) {
+    return `const source = ${JSON.stringify(source)};
+${prelude}
+    new Function('require', 'module', 'exports', 'cwsPriorityFailure', source)(require, module, module.exports, priorityFailure);
+  },${failed}`;
+  }
+  return `${prelude}
+    (function (require, module, exports, cwsPriorityFailure) {
+${source}
+    })(require, module, module.exports, priorityFailure);
+  },${failed}`;
 }
