@@ -28,7 +28,12 @@ export class Client {
   send<Output>(make: MakeCommand, options: { abortSignal?: AbortSignal }): Promise<Output> {
     const sdk = sdkIfLoaded();
     if (sdk !== undefined) return this.#sendWith<Output>(sdk, make, options);
-    return loadSdk().then((loadedSdk) => this.#sendWith<Output>(loadedSdk, make, options));
+    return loadSdk().then((loadedSdk) => {
+      // Given up on while the SDK loaded (the request's timeout, a close): it never reaches the client.
+      const signal = options.abortSignal;
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return this.#sendWith<Output>(loadedSdk, make, options);
+    });
   }
 
   /** The client, made if it was not yet: for a test that checks the one made. @internal */

@@ -65,11 +65,15 @@ describe('loading the AWS SDK', () => {
         `import { LogShipper } from 'cloudwatch-shipper';
          const shipper = ${shipperSource('main', 'main-blocked')};
          const errors = [];
+         const warnings = [];
+         process.on('warning', (warning) => warnings.push(warning.code + ' ' + warning.message));
          shipper.on('error', (error) => errors.push(error.message));
          for (let i = 0; i < 10; i++) shipper.log('event ' + i);
+         const ready = await shipper.ready();
          const result = await shipper.close({ timeoutMs: 5000 });
          const { sent, dropped } = shipper.stats();
-         console.log(JSON.stringify({ result, sent, lost: Object.values(dropped).reduce((a, b) => a + b, 0), errors }));`,
+         await new Promise((resolve) => setImmediate(resolve));
+         console.log(JSON.stringify({ ready, result, sent, lost: Object.values(dropped).reduce((a, b) => a + b, 0), errors, warnings }));`,
       ],
       env: endpointEnv(cwl),
     });
@@ -80,6 +84,10 @@ describe('loading the AWS SDK', () => {
     expect(out.sent).toBe(0);
     expect(out.lost).toBe(10);
     expect(out.result.complete).toBe(true);
+    expect(out.ready).toBe(false);
+    expect(out.warnings.join('\n')).toMatch(
+      /^CWS_SDK_UNAVAILABLE cloudwatch-shipper: the shipper cannot send: The AWS SDK/m,
+    );
     expect(out.errors.join('\n')).toMatch(
       /The AWS SDK \(@aws-sdk\/client-cloudwatch-logs\) could not be loaded \(Error\); no request was sent/,
     );
@@ -129,5 +137,30 @@ describe('loading the AWS SDK', () => {
     expect(child.stderr).toBe('');
     expect(JSON.parse(child.stdout)).toEqual({ flushed: { complete: true, remaining: 0 }, sent: 10 });
     expect(messages('esm-main')).toHaveLength(10);
+  });
+});
+
+describe('starting the worker', () => {
+  it.each([
+    ['by default', []],
+    ['where code may not be compiled from strings', ['--disallow-code-generation-from-strings']],
+  ])('delivers in worker mode %s', async (_, flags) => {
+    const stream = `start-${flags.length}`;
+    const child = await run({
+      args: [
+        ...flags,
+        '--input-type=module',
+        '-e',
+        `import { LogShipper } from 'cloudwatch-shipper';
+         const shipper = ${shipperSource('worker', stream)};
+         shipper.on('error', (error) => console.log('error', error.message));
+         for (let i = 0; i < 10; i++) shipper.log('event ' + i);
+         console.log(JSON.stringify(await shipper.close()));`,
+      ],
+      env: endpointEnv(cwl),
+    });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ complete: true, dropped: 0 });
+    expect(messages(stream)).toHaveLength(10);
   });
 });
