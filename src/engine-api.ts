@@ -29,6 +29,8 @@ export interface Engine {
   log(input: unknown, destination: Partial<Destination> | undefined): boolean;
   flush(options: FlushOptions): Promise<FlushResult>;
   close(options: FlushOptions): Promise<CloseResult>;
+  /** Resolves `true` once a request could go out at once (see `LogShipper.ready`), `false` if none ever will. */
+  ready(): Promise<boolean>;
   stats(): ShipperStats;
   /** Events not yet sent or dropped. */
   pending(): number;

@@ -6,6 +6,7 @@ import type { CloseResult, Engine, FlushOptions, FlushResult } from './engine-ap
 import { ENTITY_REJECTED_WARNING_CODE } from './entity.js';
 import { createEvent, type DropReason, type LogEvent, totalWeight } from './event.js';
 import { EVENT_LIMIT_WARNING_CODE, EventLimit, eventLimitWarning } from './event-limit.js';
+import { describeFailure } from './failure.js';
 import { Intake } from './intake.js';
 import { Ledger } from './ledger.js';
 import { Markers, markerCount } from './markers.js';
@@ -163,6 +164,21 @@ export class LocalEngine implements Engine {
    * Sends everything logged before the call. Resolves when all of it is sent or dropped with a
    * reason, or when `timeoutMs` passes or `signal` aborts; what is left then stays buffered.
    */
+  async ready(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await this.client.current();
+      return !this.#closed;
+    } catch (error) {
+      this.#reporter.warnOnce(
+        'ready',
+        'CWS_SDK_UNAVAILABLE',
+        `cloudwatch-shipper: the shipper cannot send: ${describeFailure(error).detail}`,
+      );
+      return false;
+    }
+  }
+
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     const bound = deadline(options);
     const drain = this.scheduler.drainForFlush();

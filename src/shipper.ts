@@ -80,6 +80,18 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
   }
 
   /**
+   * Resolves `true` once the shipper could send at once: the AWS SDK is loaded and its client made
+   * (and, in worker mode, the worker has started and done the same). It loads when the shipper is
+   * made, without being waited for; this is for a program that wants it done before it goes on: a
+   * Lambda function's init (so that the first invocation does not pay for it), a test that steps
+   * fake timers. Resolves `false`, never rejects, when it never will be (the SDK could not be
+   * loaded, the shipper is closed, the worker ended): the reason is reported as the sends would.
+   */
+  ready(): Promise<boolean> {
+    return this.#engine.ready();
+  }
+
+  /**
    * Sends everything logged before the call. Resolves when all of it is sent or dropped with a
    * reason, or when `timeoutMs` passes or `signal` aborts; what is left then stays buffered.
    */

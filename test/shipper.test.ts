@@ -883,6 +883,13 @@ describe('LogShipper — lifecycle', () => {
     expect(() => new LogShipper({ ...base, maxEventBytes: 2_000_000 })).toThrow(/`maxEventBytes`/);
   });
 
+  it('answers ready() once it could send, and no once it is closed', async () => {
+    const shipper = makeShipper();
+    expect(await shipper.ready()).toBe(true);
+    await shipper.close();
+    expect(await shipper.ready()).toBe(false);
+  });
+
   it('makes its own client with the SDK retries off', async () => {
     const shipper = new LogShipper({
       logGroupName: 'g',

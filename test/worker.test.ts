@@ -299,6 +299,17 @@ describe('worker mode, end to end', () => {
     }
   });
 
+  it('answers ready() once the worker can send, and no once it is closed', async () => {
+    const cwl = await endpoint();
+    const made = shipper(cwl);
+    expect(await made.ready()).toBe(true);
+    made.log('after ready');
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    await made.close();
+    expect(await made.ready()).toBe(false);
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['after ready']);
+  });
+
   it('lets destinations go unused for the idle time, and gives their ids to new ones without mixing events up', async () => {
     // Prepare: the program thread's sweeps (its flush-interval timer) stepped by hand; the worker's are its own.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
@@ -310,18 +321,20 @@ describe('worker mode, end to end', () => {
     const logTo = (prefix: string) => {
       for (let i = 0; i < 10; i++) made.log(`${prefix}${i}`, { logStreamName: `${prefix}${i}` });
     };
+    expect(await made.ready()).toBe(true);
+    // Act, in one job: ten destinations, two idle times of sweeps, ten new destinations under the
+    // ids let go. The worker reads none of it before the job ends (the ring is published then), so
+    // the a-streams' records still wait in the ring when their ids are given to the b-streams.
     logTo('a');
-    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
     // The options' own stream, and the ten.
     expect(linked()).toBe(11);
-    // Act: two idle times of sweeps, then ten new destinations.
     vi.advanceTimersByTime(2 * STREAM_IDLE_MS + intervalMs);
     expect(linked()).toBe(1);
     logTo('b');
     made.log('default');
-    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
-    // Assess: each event in its own stream, under ids the a-streams had.
     expect(linked()).toBe(11);
+    expect(await made.flush()).toEqual({ complete: true, remaining: 0 });
+    // Assess: each event in its own stream, though the ids were the same.
     for (let i = 0; i < 10; i++) {
       expect(cwl.events('/worker', `a${i}`).map((e) => e.message)).toEqual([`a${i}`]);
       expect(cwl.events('/worker', `b${i}`).map((e) => e.message)).toEqual([`b${i}`]);

@@ -126,6 +126,7 @@ export type ToWorker =
   | { readonly type: 'flush'; readonly id: number; readonly timeoutMs?: number }
   | { readonly type: 'close'; readonly id: number }
   | { readonly type: 'abortClose' }
+  | { readonly type: 'ready'; readonly id: number }
   | { readonly type: 'exit'; readonly timeoutMs: number };
 
 /** A `DeliveryError`'s own fields, as they cross. */

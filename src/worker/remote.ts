@@ -522,6 +522,18 @@ export class RemoteEngine implements Engine {
     if (this.#emitter.listenerCount('drain') > 0) this.#reporter.notify('drain');
   }
 
+  async ready(): Promise<boolean> {
+    if (this.#closed || this.#ended) return false;
+    // The worker answers once its own pipeline is ready; a worker that ends answers no.
+    const release = this.#keepAlive.hold();
+    try {
+      const { complete } = await this.#request({ type: 'ready', id: this.#nextId + 1 });
+      return complete && !this.#closed && !this.#ended;
+    } finally {
+      release();
+    }
+  }
+
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     const bound = deadline(options);
     const release = this.#keepAlive.hold();

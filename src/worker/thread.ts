@@ -240,6 +240,12 @@ port.on('message', (request: ToWorker) => {
     case 'abortClose':
       closeAbort?.abort();
       break;
+    case 'ready':
+      void engine.ready().then(
+        (ready) => reply(request.id, { complete: ready }),
+        () => reply(request.id, { complete: false }),
+      );
+      break;
     case 'exit':
       drain();
       void engine.flush({ timeoutMs: request.timeoutMs }).finally(() => {
