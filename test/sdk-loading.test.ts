@@ -28,25 +28,24 @@ const shipperSource = (thread: 'main' | 'worker', stream: string) => `
 
 const messages = (stream: string) => cwl.events('sdk-loading', stream).map((e) => e.message);
 
+/** Runs `body` (after the package's import) as an ES module in a child whose every import of the SDK throws. */
+const runBlocked = (body: string) =>
+  runModule(`import { LogShipper } from 'cloudwatch-shipper';\n${body}`, {
+    imports: [blocker],
+    env: endpointEnv(cwl),
+  });
+
 describe('loading the AWS SDK', () => {
   it("ships in worker mode while any import of the SDK on the program's thread fails", async () => {
     // Prepare: every import of @aws-sdk/* or @smithy/* on this process's threads throws; the
     // worker's code carries its own SDK, so it resolves none.
-    const child = await run({
-      args: [
-        '--import',
-        blocker,
-        '--input-type=module',
-        '-e',
-        `import { LogShipper } from 'cloudwatch-shipper';
-         const shipper = ${shipperSource('worker', 'worker-blocked')};
+    const child = await runBlocked(
+      `const shipper = ${shipperSource('worker', 'worker-blocked')};
          shipper.on('error', (error) => console.log('error', error.message));
          for (let i = 0; i < 100; i++) shipper.log('event ' + i);
          const result = await shipper.close();
          console.log(JSON.stringify({ result, sent: shipper.stats().sent }));`,
-      ],
-      env: endpointEnv(cwl),
-    });
+    );
     // Assess
     expect(child.stderr).toBe('');
     expect(child.code).toBe(0);
@@ -56,14 +55,8 @@ describe('loading the AWS SDK', () => {
 
   it('reports a main-thread shipper that cannot load the SDK as an error, and drops what it held', async () => {
     // Prepare: the same blocker; the package itself still imports.
-    const child = await run({
-      args: [
-        '--import',
-        blocker,
-        '--input-type=module',
-        '-e',
-        `import { LogShipper } from 'cloudwatch-shipper';
-         const shipper = ${shipperSource('main', 'main-blocked')};
+    const child = await runBlocked(
+      `const shipper = ${shipperSource('main', 'main-blocked')};
          const errors = [];
          const warnings = [];
          process.on('warning', (warning) => warnings.push(warning.code + ' ' + warning.message));
@@ -74,9 +67,7 @@ describe('loading the AWS SDK', () => {
          const { sent, dropped } = shipper.stats();
          await new Promise((resolve) => setImmediate(resolve));
          console.log(JSON.stringify({ ready, result, sent, lost: Object.values(dropped).reduce((a, b) => a + b, 0), errors, warnings }));`,
-      ],
-      env: endpointEnv(cwl),
-    });
+    );
     // Assess: nothing thrown at the program, nothing unhandled; the events are counted lost, and why is said.
     expect(child.code).toBe(0);
     expect(child.stderr).not.toMatch(/Unhandled|unhandled/);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root, run } from './support/child.js';
+import { root, run, runModule } from './support/child.js';
 
 // The subpaths (./winston, ./pino, ./lambda, ./testing) as users get them: from the built
 // package in this checkout (npm test builds first), then from the packed tarball installed into an
@@ -46,14 +46,8 @@ describe('importing the core', () => {
   it('loads none of the integration libraries with import', async () => {
     // Prepare: a hook makes importing any of them fail.
     const importAll = (specifiers: string[]) =>
-      run({
-        args: [
-          '--import',
-          blocker,
-          '--input-type=module',
-          '-e',
-          `for (const s of ${JSON.stringify(specifiers)}) await import(s); console.log('ok');`,
-        ],
+      runModule(`for (const s of ${JSON.stringify(specifiers)}) await import(s); console.log('ok');`, {
+        imports: [blocker],
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });
     // Act

@@ -69,7 +69,17 @@ export function run(options: RunOptions): Promise<ChildResult> {
   });
 }
 
-/** Runs an ES module given as source text with `node --input-type=module`. */
-export function runModule(source: string, options: Omit<RunOptions, 'args'> = {}): Promise<ChildResult> {
-  return run({ ...options, args: ['--input-type=module', '-e', source] });
+/**
+ * Runs an ES module given as source text with `node --input-type=module`, after the modules in
+ * `imports` (`--import`: hooks, say).
+ */
+export function runModule(
+  source: string,
+  options: Omit<RunOptions, 'args'> & { readonly imports?: readonly string[] } = {},
+): Promise<ChildResult> {
+  const { imports = [], ...rest } = options;
+  return run({
+    ...rest,
+    args: [...imports.flatMap((m) => ['--import', m]), '--input-type=module', '-e', source],
+  });
 }
