@@ -36,7 +36,7 @@ export class Client {
     });
   }
 
-  /** The client, made if it was not yet: for a test that checks the one made. @internal */
+  /** The client, made if it was not yet (the SDK loaded first): for `ready()`, and a test that checks the one made. */
   async current(): Promise<CloudWatchLogsClient> {
     return this.#made(await loadSdk());
   }

@@ -160,10 +160,6 @@ export class LocalEngine implements Engine {
     return this.#buffers.accepting();
   }
 
-  /**
-   * Sends everything logged before the call. Resolves when all of it is sent or dropped with a
-   * reason, or when `timeoutMs` passes or `signal` aborts; what is left then stays buffered.
-   */
   async ready(): Promise<boolean> {
     if (this.#closed) return false;
     try {
@@ -179,6 +175,10 @@ export class LocalEngine implements Engine {
     }
   }
 
+  /**
+   * Sends everything logged before the call. Resolves when all of it is sent or dropped with a
+   * reason, or when `timeoutMs` passes or `signal` aborts; what is left then stays buffered.
+   */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     const bound = deadline(options);
     const drain = this.scheduler.drainForFlush();
