@@ -301,11 +301,13 @@ function requestIdOf(e: ErrorLike | undefined): string | undefined {
   return typeof id === 'string' && SAFE_REQUEST_ID.test(id) ? id : undefined;
 }
 
-function safeName(name: unknown): string | undefined {
+/** `name` if it has the shape of an error name (never free text), else undefined. */
+export function safeName(name: unknown): string | undefined {
   return typeof name === 'string' && SAFE_NAME.test(name) ? name : undefined;
 }
 
-function safeCode(code: unknown): string | undefined {
+/** `code` if it has the shape of Node's or undici's error codes (never free text), else undefined. */
+export function safeCode(code: unknown): string | undefined {
   return typeof code === 'string' && SAFE_CODE.test(code) ? code : undefined;
 }
 

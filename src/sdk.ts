@@ -9,6 +9,7 @@
  * use, whose SDK import is a `require` in CommonJS (see that file).
  */
 import { SdkUnavailableError } from './errors.js';
+import { safeCode, safeName } from './failure.js';
 import type * as Sdk from './sdk-classes.js';
 
 export type SdkModule = typeof Sdk;
@@ -41,8 +42,5 @@ function failureReason(error: unknown): string {
     code?: unknown;
     name?: unknown;
   };
-  for (const value of [code, name]) {
-    if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
-  }
-  return typeof error;
+  return safeCode(code) ?? safeName(name) ?? typeof error;
 }
