@@ -53,6 +53,11 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     return this.#engine instanceof RemoteEngine ? this.#engine.linkedDestinations : undefined;
   }
 
+  /** For a test that looks at a worker-mode shipper's ring and its worker's resource limits. */
+  private get workerView(): RemoteEngine['workerView'] | undefined {
+    return this.#engine instanceof RemoteEngine ? this.#engine.workerView : undefined;
+  }
+
   /** For a test that plants a fault in a main-thread shipper's scheduler. */
   private get scheduler(): Scheduler | undefined {
     return this.#engine instanceof LocalEngine ? this.#engine.scheduler : undefined;

@@ -9,7 +9,7 @@ import { STREAM_IDLE_MS } from '../src/buffers.js';
 import { ConfigError, DeliveryError, LogShipper, type LogShipperOptions } from '../src/index.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 import { uncrossable } from '../src/worker/crossing.js';
-import { transportBytes } from '../src/worker/transport.js';
+import { transportBytes, workerBufferedBytes } from '../src/worker/transport.js';
 import { until } from './e2e/helpers.js';
 import { captureWarnings } from './support/warnings.js';
 
@@ -115,6 +115,15 @@ describe('the thread a shipper runs on', () => {
     expect(transportBytes(1024 * 1024)).toBe(4 * 1024 * 1024);
     expect(transportBytes(64 * 1024 * 1024)).toBe(8 * 1024 * 1024);
     expect(transportBytes(2 ** 40)).toBe(16 * 1024 * 1024);
+  });
+
+  it("takes the ring out of the worker's share of maxBufferedBytes, once the ring is at most half of it", () => {
+    const MiB = 1024 * 1024;
+    expect(workerBufferedBytes(64 * MiB, transportBytes(64 * MiB))).toBe(56 * MiB);
+    expect(workerBufferedBytes(8 * MiB, transportBytes(8 * MiB))).toBe(4 * MiB);
+    // Below twice the smallest ring, the worker keeps the whole bound and the ring is extra.
+    expect(workerBufferedBytes(8 * MiB - 1, transportBytes(8 * MiB - 1))).toBe(8 * MiB - 1);
+    expect(workerBufferedBytes(MiB + 24, transportBytes(MiB + 24))).toBe(MiB + 24);
   });
 });
 
@@ -263,6 +272,42 @@ describe('worker mode, end to end', () => {
     // dropOldest: what arrives is the newest, in order.
     const stored = cwl.events('/worker', 's').map((e) => Number(e.message.slice(5)));
     expect(stored).toEqual(Array.from({ length: stats.sent }, (_, i) => 3_000 - stats.sent + i));
+  });
+
+  it('keeps the ring and what the worker holds within maxBufferedBytes together', async () => {
+    const cwl = await endpoint();
+    cwl.setFaults({ downForMs: 3_600_000 });
+    // 8 MiB: a 4 MiB ring, and 4 MiB for the worker's buffers, 4,096 records of 1,000 + 24 bytes.
+    const made = shipper(cwl, {
+      maxBufferedBytes: 8 * 1024 * 1024,
+      maxBufferedEvents: 100_000,
+      onBufferFull: 'dropNewest',
+      concurrency: 1,
+      flushIntervalMs: 3_600_000,
+      retry: { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
+    });
+    const view = () => (made as unknown as { workerView: { unreadBytes: number } }).workerView;
+    // In bursts of 1,000 that the ring holds, each read by the worker before the next.
+    for (let burst = 0; burst < 7; burst++) {
+      for (let i = 0; i < 1_000; i++) made.log(`${burst}${String(i).padStart(4, '0')}`.padEnd(1_000, '.'));
+      await until(() => view().unreadBytes === 0, 'the worker has read the ring');
+    }
+    // One batch is out (the endpoint is down, its retry an hour away); the rest waits in the worker.
+    await until(() => made.stats().inFlight > 0, 'a batch is in flight');
+    const stats = made.stats();
+    expect(stats.buffered).toBe(4_096);
+    expect(stats.dropped.overflow).toBe(7_000 - 4_096 - stats.inFlight);
+  });
+
+  it('starts the worker with a small young generation', () => {
+    const made = new LogShipper({
+      logGroupName: 'g',
+      logStreamName: 's',
+      clientConfig: { region: 'eu-west-1' },
+    });
+    cleanups.push(() => made.close({ timeoutMs: 0 }));
+    const view = (made as unknown as { workerView: { resourceLimits: object } }).workerView;
+    expect(view.resourceLimits).toMatchObject({ maxYoungGenerationSizeMb: 8 });
   });
 
   it.runIf(process.platform === 'linux')(

@@ -119,6 +119,8 @@ export interface WorkerData {
   readonly stats: SharedArrayBuffer;
   /** `workerNice`, resolved: the wrapper that starts the worker applies it before the worker's code is parsed (see `source.ts`). */
   readonly workerNice: number;
+  /** `maxBufferedBytes` for the worker's buffers: the bound less the ring (see `workerBufferedBytes`). */
+  readonly bufferedBytes: number;
 }
 
 /** Posted by the program's thread. */

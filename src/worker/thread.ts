@@ -84,7 +84,11 @@ const emitter: Emitter = {
   },
 };
 
-const resolved = resolveOptions(data.options as unknown as LogShipperOptions);
+// The ring holds events too: the worker's buffers get the bound less the ring (see `workerBufferedBytes`).
+const resolved = {
+  ...resolveOptions(data.options as unknown as LogShipperOptions),
+  maxBufferedBytes: data.bufferedBytes,
+};
 const engine = new LocalEngine(resolved, emitter);
 const highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
 

@@ -19,6 +19,16 @@ export function transportBytes(maxBufferedBytes: number): number {
   return size;
 }
 
+/**
+ * What the worker's own buffers may hold: `maxBufferedBytes` less the ring, so that the ring and the
+ * worker's arena together stay within the bound. When the ring would take more than half of it (a
+ * `maxBufferedBytes` under twice the smallest ring, 8 MiB), the worker keeps the whole bound and the
+ * ring is memory of its own.
+ */
+export function workerBufferedBytes(maxBufferedBytes: number, ringBytes: number): number {
+  return ringBytes * 2 <= maxBufferedBytes ? maxBufferedBytes - ringBytes : maxBufferedBytes;
+}
+
 export function createTransport(dataBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES + dataBytes);
 }
