@@ -57,9 +57,29 @@ function capturingClient(extra: { logger?: Logger } = {}): {
 
 // Any UTF-16 code unit: lone surrogates, control characters, quotes and backslashes included.
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+// Plain text with, now and then, each thing JSON escapes or that takes more than one byte.
+const tricky = fc.constantFrom(
+  'a',
+  ' ',
+  '"',
+  '\\',
+  '\n',
+  '\u0001',
+  '\u001f',
+  'é',
+  '😀',
+  '\ud800',
+  '\udc00',
+  '\u2028',
+);
 const anyMessage = fc.oneof(
   fc.string({ unit: codeUnit, minLength: 1 }),
   fc.string({ unit: 'binary', minLength: 1 }),
+  fc.string({ unit: tricky, minLength: 1 }),
+  fc.string({
+    unit: fc.oneof({ weight: 20, arbitrary: fc.constant('x') }, { weight: 1, arbitrary: tricky }),
+    minLength: 1,
+  }),
 );
 const anyEvent = fc.record({
   timestamp: fc.integer({ min: 0, max: 8_640_000_000_000 }),
@@ -115,6 +135,50 @@ describe('the PutLogEvents body', () => {
         });
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it("is, byte for byte, JSON.stringify of the model's members, for any input", () => {
+    fc.assert(
+      fc.property(anyInput, (input) => {
+        const expected = JSON.stringify({
+          logGroupName: input.logGroupName,
+          logStreamName: input.logStreamName,
+          logEvents: input.logEvents.map((e) => ({ timestamp: e.timestamp, message: e.message })),
+          ...(input.entity === undefined ? {} : { entity: input.entity }),
+        });
+        expect(putLogEventsBody(input as PutInput).toString('utf8')).toBe(expected);
+        expect(putLogEventsBody(input as PutInput).equals(Buffer.from(expected))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('grows its buffer for messages that escape to more than three bytes a unit', () => {
+    // Control characters escape to six bytes each (\u0001), lone surrogates too: 1 MB of them.
+    const input: PutInput = {
+      logGroupName: 'g',
+      logStreamName: 's',
+      logEvents: [
+        { timestamp: 1, message: '\u0001'.repeat(200_000) },
+        { timestamp: 2, message: '\ud800'.repeat(200_000) },
+        { timestamp: 3, message: 'plain' },
+      ],
+    };
+    const body = putLogEventsBody(input);
+    expect(body.equals(Buffer.from(JSON.stringify(input)))).toBe(true);
+    expect(body.byteLength).toBe(
+      2_400_000 +
+        Buffer.byteLength(
+          JSON.stringify({
+            ...input,
+            logEvents: [
+              { timestamp: 1, message: '' },
+              { timestamp: 2, message: '' },
+              { timestamp: 3, message: 'plain' },
+            ],
+          }),
+        ),
     );
   });
 
