@@ -32,6 +32,7 @@ export interface PutInput {
  * or surrogate (a surrogate pair is written as it is too, but goes the slow way with lone ones).
  * Anchored and negated, which V8 runs about twice as fast as a search for the first such character.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it looks for.
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const EVENT_OPEN = ascii('{"timestamp":');
 const MESSAGE_OPEN = ascii(',"message":');
