@@ -7,6 +7,7 @@
 import type { CloudWatchLogsClient, CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { markCredentialFailures } from './retry.js';
 import { loadSdk, type SdkModule, sdkIfLoaded } from './sdk.js';
+import { requestWithin, untilAborted } from './timing.js';
 
 /** A command for `send`, built from the SDK's classes (any of its commands). */
 export type MakeCommand = (sdk: SdkModule) => { readonly input: object; readonly middlewareStack: object };
@@ -34,6 +35,16 @@ export class Client {
       if (signal?.aborted) return Promise.reject(signal.reason);
       return this.#sendWith<Output>(loadedSdk, make, options);
     });
+  }
+
+  /**
+   * Sends as `send` does, bounded by `signal` and by `timeoutMs` (0: unbounded) from the moment the
+   * request can go: a first request that waits for the SDK to load does not spend its timeout on it.
+   */
+  request<Output>(make: MakeCommand, signal: AbortSignal, timeoutMs: number): Promise<Output> {
+    const send = (abortSignal: AbortSignal): Promise<Output> => this.send<Output>(make, { abortSignal });
+    if (sdkIfLoaded() !== undefined) return requestWithin(send, signal, timeoutMs);
+    return untilAborted(loadSdk(), signal).then(() => requestWithin(send, signal, timeoutMs));
   }
 
   /** The client, made if it was not yet (the SDK loaded first): for `ready()`, and a test that checks the one made. */

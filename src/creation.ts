@@ -13,7 +13,7 @@ import { type CreationOperation, markOperation } from './failure.js';
 import { createLogGroupInput, explainCreateLogGroupError, type ResolvedLogGroupOptions } from './group.js';
 import { RatePacer } from './pacer.js';
 import { backoffDelay, classifyError, errorName } from './retry.js';
-import { requestWithin, sleep } from './timing.js';
+import { sleep } from './timing.js';
 
 const RESOURCE_NOT_FOUND = 'ResourceNotFoundException';
 const ALREADY_EXISTS = 'ResourceAlreadyExistsException';
@@ -157,11 +157,7 @@ export class Creation {
       try {
         await sleep(pacer.reserve(attemptStartedAt), signal);
         attemptStartedAt = now();
-        const result = await requestWithin(
-          (abortSignal) => this.#client.send(command, { abortSignal }),
-          signal,
-          requestTimeoutMs,
-        );
+        const result = await this.#client.request(command, signal, requestTimeoutMs);
         pacer.succeeded();
         return result;
       } catch (error) {

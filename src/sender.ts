@@ -13,7 +13,7 @@ import type { FailureReason } from './errors.js';
 import type { DropReason, LogEvent } from './event.js';
 import { backoffDelay, classifyError, type ErrorClass } from './retry.js';
 import { acceptedWindow, batchSize, outsideWindow, splitRejected } from './rules.js';
-import { requestWithin, sleep } from './timing.js';
+import { sleep } from './timing.js';
 import { putLogEventsCommand } from './wire.js';
 
 /** What the sender tells its owner, which keeps the accounts. */
@@ -399,20 +399,16 @@ export class Sender implements SenderPort {
   }
 
   private put(stream: Stream, events: LogEvent[], signal: AbortSignal): Promise<PutLogEventsCommandOutput> {
-    return requestWithin(
-      (abortSignal) =>
-        this.client.send<PutLogEventsCommandOutput>(
-          (sdk) =>
-            putLogEventsCommand(sdk, {
-              logGroupName: stream.logGroupName,
-              logStreamName: stream.logStreamName,
-              // LogEvent is an InputLogEvent with two more fields, which the body leaves out (it
-              // writes the model's members only).
-              logEvents: events,
-              ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
-            }),
-          { abortSignal },
-        ),
+    return this.client.request<PutLogEventsCommandOutput>(
+      (sdk) =>
+        putLogEventsCommand(sdk, {
+          logGroupName: stream.logGroupName,
+          logStreamName: stream.logStreamName,
+          // LogEvent is an InputLogEvent with two more fields, which the body leaves out (it
+          // writes the model's members only).
+          logEvents: events,
+          ...(this.options.entity === undefined ? {} : { entity: this.options.entity as Entity }),
+        }),
       signal,
       this.options.requestTimeoutMs,
     );

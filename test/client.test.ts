@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 // SDK is still loading when it sends, as in a program's first request (test/support/setup.ts has
 // it loaded for every other test).
 afterEach(() => {
+  vi.useRealTimers();
   vi.resetModules();
 });
 
@@ -43,6 +44,45 @@ describe('Client, while the SDK loads', () => {
     controller.abort(new Error('timed out'));
     await expect(sent).rejects.toThrow('timed out');
     expect(given.send).not.toHaveBeenCalled();
+  });
+
+  it("starts a request's timeout once the SDK is loaded, not while it loads", async () => {
+    const { client, given, sdkIfLoaded } = await freshClient(async () => ({ ok: true }));
+    vi.useFakeTimers();
+    const sent = client.request(
+      (sdk) => new sdk.CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 's' }),
+      new AbortController().signal,
+      5,
+    );
+    expect(sdkIfLoaded()).toBeUndefined();
+    // Far past the timeout before the SDK is there: a timeout armed at once would have fired.
+    vi.advanceTimersByTime(1_000);
+    await expect(sent).resolves.toEqual({ ok: true });
+    expect(given.send).toHaveBeenCalledTimes(1);
+  });
+
+  it('times a request out from when it could go, and gives up on it while the SDK loads', async () => {
+    const { client, given } = await freshClient(() => new Promise(() => {}));
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const waiting = client.request(
+      (sdk) => new sdk.CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 's' }),
+      controller.signal,
+      5,
+    );
+    controller.abort(new Error('closed'));
+    await expect(waiting).rejects.toThrow('closed');
+    expect(given.send).not.toHaveBeenCalled();
+    // Once loaded, a request that hangs ends at its timeout.
+    const hanging = client.request(
+      (sdk) => new sdk.CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 's' }),
+      new AbortController().signal,
+      5,
+    );
+    const settled = expect(hanging).rejects.toThrow(/5 ms/);
+    await vi.waitFor(() => expect(given.send).toHaveBeenCalledTimes(1));
+    vi.advanceTimersByTime(5);
+    await settled;
   });
 
   it('rejects, never throws, when the command cannot be built', async () => {
