@@ -12,7 +12,7 @@
  * times at most, then closed, so that the process always gets to end.
  */
 import { isMainThread } from 'node:worker_threads';
-import { settleWithin } from './timing.js';
+import { EXIT_TEARDOWN_MS, settleWithin } from './timing.js';
 
 /** What the exit hooks need of a shipper. */
 export interface ExitParticipant {
@@ -126,9 +126,11 @@ function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
   // The flush keeps the event loop alive until it settles; `beforeExit` then comes again. One
   // that ran out of time (the endpoint is down) is followed by a close at once: a request still
   // hanging would otherwise hold the process until it times out.
-  void call(() => participant.flush({ timeoutMs: exitTimeoutMs })).then((result) => {
-    if (!isComplete(result)) stop();
-  });
+  void call(() => participant.flush({ timeoutMs: Math.max(0, exitTimeoutMs - EXIT_TEARDOWN_MS) })).then(
+    (result) => {
+      if (!isComplete(result)) stop();
+    },
+  );
 }
 
 function onSignal(s: ExitState, signal: ExitSignal): void {

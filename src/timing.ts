@@ -105,6 +105,13 @@ export function requestWithin<T>(
   });
 }
 
+/**
+ * What ending the process takes once a wait for delivery at its end is over (a worker stopped,
+ * handles closed, the process torn down: 15–35 ms here), kept out of `exitTimeoutMs`, so that the
+ * process ends within it.
+ */
+export const EXIT_TEARDOWN_MS = 25;
+
 /** How a caller bounds a wait: `flush()` and `close()` take these. */
 export interface WaitBounds {
   readonly signal?: AbortSignal | undefined;

@@ -21,7 +21,7 @@ import { Reporter } from '../reporter.js';
 import { Router, type StreamRegistry } from '../router.js';
 import { isLogGroupName, isLogStreamName, maxMessageBytes } from '../rules.js';
 import type { DropCounts, ShipperStats } from '../stats.js';
-import { beforeDeadline, deadline, KeepAlive } from '../timing.js';
+import { beforeDeadline, deadline, EXIT_TEARDOWN_MS, KeepAlive } from '../timing.js';
 import { withoutThread } from './crossing.js';
 import {
   ASCII_FLAG,
@@ -148,9 +148,6 @@ export class Registry implements StreamRegistry<Linked> {
  * touched.
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
-
-/** What ending the process takes after the `'exit'` wait, kept out of `exitTimeoutMs`. */
-const EXIT_TEARDOWN_MS = 25;
 
 /**
  * Writes the header of the record reserved at `at`: its type, destination id, message bytes,
