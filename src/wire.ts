@@ -36,8 +36,10 @@ export interface PutInput {
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const EVENT_OPEN = ascii('{"timestamp":');
 const MESSAGE_OPEN = ascii(',"message":');
-/** The most bytes an event adds besides its message: the two openings, a number (24 at most), the quotes, `}` and `,`. */
-const EVENT_FRAME_BYTES = EVENT_OPEN.length + MESSAGE_OPEN.length + 24 + 4;
+/** The longest number `JSON.stringify` writes: 25 characters (`-0.0000012345678901234567`). */
+const NUMBER_BYTES = 25;
+/** The most bytes an event adds besides its message: the two openings, a number, the quotes, `}` and `,`. */
+const EVENT_FRAME_BYTES = EVENT_OPEN.length + MESSAGE_OPEN.length + NUMBER_BYTES + 4;
 
 function ascii(text: string): number[] {
   return Array.from(text, (c) => c.charCodeAt(0));
@@ -58,6 +60,8 @@ let scratch = nodeBuffer(new ArrayBuffer(64 * 1024));
  */
 export function putLogEventsBody(input: PutInput): Buffer {
   const events = input.logEvents;
+  // What a client's middleware may have left that is not the model's shape: JSON.stringify's way.
+  if (!writable(input)) return Buffer.from(JSON.stringify(modelMembers(input)));
   // The head: the destination, then the events' opening; an entity goes after the events, the
   // model's order.
   const head = `${JSON.stringify({ logGroupName: input.logGroupName, logStreamName: input.logStreamName }).slice(0, -1)},"logEvents":[`;
@@ -98,6 +102,29 @@ export function putLogEventsBody(input: PutInput): Buffer {
   return Buffer.from(out.subarray(0, at));
 }
 
+/** Whether every member the writer writes is of the model's type: string names and messages, number timestamps. */
+function writable(input: PutInput): boolean {
+  if (typeof input.logGroupName !== 'string' || typeof input.logStreamName !== 'string') return false;
+  const events = input.logEvents;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as PutInput['logEvents'][number];
+    if (typeof event.message !== 'string' || typeof event.timestamp !== 'number') return false;
+  }
+  return true;
+}
+
+/** The members of the model, as `JSON.stringify` is to see them (the order is the model's). */
+function modelMembers(input: PutInput): object {
+  return {
+    logGroupName: input.logGroupName,
+    logStreamName: input.logStreamName,
+    logEvents: input.logEvents.map((event) => ({ timestamp: event.timestamp, message: event.message })),
+    ...(input.entity === undefined
+      ? {}
+      : { entity: { keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes } }),
+  };
+}
+
 /** The scratch buffer, at least `bytes` long. */
 function reserve(bytes: number): NodeBuffer {
   if (scratch.length < bytes) scratch = nodeBuffer(new ArrayBuffer(Math.max(bytes, 2 * scratch.length)));
@@ -127,8 +154,10 @@ let highDigits: number[] = [];
  * digits changes once in 27 hours, so its digits are kept; the eight below are written by hand.
  */
 function putNumber(out: NodeBuffer, at: number, value: number): number {
-  if (!(Number.isSafeInteger(value) && value >= 1e8))
-    return at + out.latin1Write(JSON.stringify(value), at, 24);
+  if (!(Number.isSafeInteger(value) && value >= 1e8)) {
+    const text = JSON.stringify(value);
+    return at + out.latin1Write(text, at, text.length);
+  }
   const high = Math.floor(value / 1e8);
   // Below 2^31: integer arithmetic from here on, which V8 makes far cheaper than a double's.
   let low = (value - high * 1e8) | 0;

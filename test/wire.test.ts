@@ -101,6 +101,52 @@ const anyInput = fc.record(
   { requiredKeys: ['logGroupName', 'logStreamName', 'logEvents'] },
 );
 
+// For the writer against JSON.stringify: any number as a timestamp, and now and then what a client's
+// middleware might leave that is not the model's shape (no names, a message that is not a string).
+const anyNumber = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 8_640_000_000_000_000 }) },
+  { weight: 2, arbitrary: fc.double() },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      -0,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 53,
+      99_999_999,
+      1e8,
+      -1,
+      -0.0000012345678901234567,
+    ),
+  },
+);
+const oddInput = fc.record(
+  {
+    logGroupName: fc.oneof(
+      { weight: 9, arbitrary: fc.string({ maxLength: 20 }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    logStreamName: fc.oneof(
+      { weight: 9, arbitrary: fc.string({ maxLength: 20 }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    logEvents: fc.array(
+      fc.record({
+        timestamp: fc.oneof(
+          { weight: 19, arbitrary: anyNumber },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+        ),
+        message: fc.oneof(
+          { weight: 19, arbitrary: anyMessage },
+          { weight: 1, arbitrary: fc.oneof(fc.constant(undefined), fc.integer()) },
+        ),
+      }),
+      { maxLength: 20 },
+    ),
+  },
+  { requiredKeys: ['logGroupName', 'logStreamName', 'logEvents'] },
+);
+
 /** The headers two requests for the same input may differ in: they name the moment or the attempt. */
 const PER_REQUEST = new Set(['amz-sdk-invocation-id', 'x-amz-date', 'authorization', 'x-amz-content-sha256']);
 
@@ -151,6 +197,20 @@ describe('the PutLogEvents body', () => {
         expect(putLogEventsBody(input as PutInput).equals(Buffer.from(expected))).toBe(true);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("is JSON.stringify's too for any timestamp, and for what is not the model's shape", () => {
+    fc.assert(
+      fc.property(oddInput, (input) => {
+        const expected = JSON.stringify({
+          logGroupName: input.logGroupName,
+          logStreamName: input.logStreamName,
+          logEvents: input.logEvents.map((e) => ({ timestamp: e.timestamp, message: e.message })),
+        });
+        expect(putLogEventsBody(input as unknown as PutInput).toString('utf8')).toBe(expected);
+      }),
+      { numRuns: 1_000 },
     );
   });
 
