@@ -67,7 +67,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * request whose client ignores its abort signal cannot hold anything up.
  */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // Nobody waits for the promise now: its rejection must not go unhandled.
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const stop = onAbort(signal, () => reject(signal.reason));
     promise.then(
@@ -93,8 +97,9 @@ export function requestWithin<T>(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<T> {
-  if (timeoutMs === 0) return untilAborted(send(signal), signal);
+  // Given up on already (a close during a wait that ended at once): not sent at all.
   if (signal.aborted) return Promise.reject(signal.reason);
+  if (timeoutMs === 0) return untilAborted(send(signal), signal);
   const controller = new AbortController();
   const stop = onAbort(signal, () => controller.abort(signal.reason));
   const timer = setTimeout(() => controller.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
@@ -111,6 +116,11 @@ export function requestWithin<T>(
  * process ends within it.
  */
 export const EXIT_TEARDOWN_MS = 25;
+
+/** How long a wait for delivery at the end of the process may take of `exitTimeoutMs`: the rest is the teardown's. */
+export function exitWaitMs(exitTimeoutMs: number): number {
+  return Math.max(0, exitTimeoutMs - EXIT_TEARDOWN_MS);
+}
 
 /** How a caller bounds a wait: `flush()` and `close()` take these. */
 export interface WaitBounds {
