@@ -12,7 +12,7 @@
  * times at most, then closed, so that the process always gets to end.
  */
 import { isMainThread } from 'node:worker_threads';
-import { EXIT_TEARDOWN_MS, settleWithin } from './timing.js';
+import { exitWaitMs, settleWithin } from './timing.js';
 
 /** What the exit hooks need of a shipper. */
 export interface ExitParticipant {
@@ -120,17 +120,15 @@ function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
   const flushes = (s.flushes.get(participant) ?? 0) + 1;
   s.flushes.set(participant, flushes);
   if (flushes > BEFORE_EXIT_FLUSHES) {
-    void call(() => participant.close({ timeoutMs: exitTimeoutMs }));
+    void call(() => participant.close({ timeoutMs: exitWaitMs(exitTimeoutMs) }));
     return;
   }
   // The flush keeps the event loop alive until it settles; `beforeExit` then comes again. One
   // that ran out of time (the endpoint is down) is followed by a close at once: a request still
   // hanging would otherwise hold the process until it times out.
-  void call(() => participant.flush({ timeoutMs: Math.max(0, exitTimeoutMs - EXIT_TEARDOWN_MS) })).then(
-    (result) => {
-      if (!isComplete(result)) stop();
-    },
-  );
+  void call(() => participant.flush({ timeoutMs: exitWaitMs(exitTimeoutMs) })).then((result) => {
+    if (!isComplete(result)) stop();
+  });
 }
 
 function onSignal(s: ExitState, signal: ExitSignal): void {
@@ -180,7 +178,7 @@ function closeForSignal(s: ExitState, participant: ExitParticipant): void {
   s.closing.push(
     // Not unref()ed: this bound is what keeps the process alive while it waits for the close.
     settleWithin(
-      call(() => participant.close({ timeoutMs: exitTimeoutMs })),
+      call(() => participant.close({ timeoutMs: exitWaitMs(exitTimeoutMs) })),
       exitTimeoutMs + CLOSE_GRACE_MS,
     ),
   );

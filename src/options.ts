@@ -91,7 +91,8 @@ export interface LogShipperOptions extends LogGroupOptions {
   readonly maxBufferedEvents?: number;
   /**
    * Most memory the buffers may hold across all destinations (events not yet taken for sending),
-   * counted as each message's UTF-8 bytes plus 120 bytes of bookkeeping per event.
+   * counted as each message's UTF-8 bytes plus a 24-byte header per event. In worker mode the ring
+   * between the threads comes out of it once it is at least 8 MiB.
    * @default 67108864 (64 MiB)
    */
   readonly maxBufferedBytes?: number;
@@ -180,7 +181,9 @@ export interface LogShipperOptions extends LogGroupOptions {
    */
   readonly flushOnExit?: boolean;
   /**
-   * How long `flushOnExit` may delay the end of the process.
+   * How long `flushOnExit`, and in worker mode `deliverOnExit`, may delay the end of the process. The
+   * wait for delivery takes all of it but 25 ms, which ending the process takes after it; at 25 ms or
+   * less nothing waits.
    * @default 5000
    */
   readonly exitTimeoutMs?: number;

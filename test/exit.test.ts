@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ExitParticipant, registerForExit, unregisterForExit } from '../src/exit.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 
 // flushOnExit, in child processes running the built package against an endpoint in this process.
@@ -423,5 +424,62 @@ describe('flushOnExit', () => {
     // Assess
     expect(JSON.parse(await nextLine(proc))).toEqual([0, 0, 1]);
     await exited(proc);
+  });
+});
+
+// The exit hooks in this process, with a participant of the test's own (the tests above run whole
+// programs in child processes).
+const registered: ExitParticipant[] = [];
+afterEach(() => {
+  for (const participant of registered.splice(0)) unregisterForExit(participant);
+});
+
+function participant(exitTimeoutMs: number, flushed: number[], closed: number[] = []): ExitParticipant {
+  const made: ExitParticipant = {
+    pending: () => 1,
+    logged: () => 1,
+    flush: async ({ timeoutMs }) => {
+      flushed.push(timeoutMs);
+      return { complete: true };
+    },
+    close: async ({ timeoutMs }) => {
+      closed.push(timeoutMs);
+      return {};
+    },
+    exitTimeoutMs,
+  };
+  registerForExit(made);
+  registered.push(made);
+  return made;
+}
+
+describe('beforeExit', () => {
+  it('flushes within exitTimeoutMs less what ending the process takes after it (25 ms)', async () => {
+    const flushed: number[] = [];
+    participant(2_000, flushed);
+    process.emit('beforeExit', 0);
+    // It looks once the program's own beforeExit listeners have run.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).toEqual([1_975]);
+  });
+
+  it('closes, within the same share of exitTimeoutMs, a participant that two flushes left with events', async () => {
+    const flushed: number[] = [];
+    const closed: number[] = [];
+    participant(2_000, flushed, closed);
+    for (let round = 0; round < 3; round++) {
+      process.emit('beforeExit', 0);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(flushed).toEqual([1_975, 1_975]);
+    expect(closed).toEqual([1_975]);
+  });
+
+  it('flushes with no wait when exitTimeoutMs is shorter than that', async () => {
+    const flushed: number[] = [];
+    participant(10, flushed);
+    process.emit('beforeExit', 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).toEqual([0]);
   });
 });

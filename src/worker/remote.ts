@@ -21,7 +21,7 @@ import { Reporter } from '../reporter.js';
 import { Router, type StreamRegistry } from '../router.js';
 import { isLogGroupName, isLogStreamName, maxMessageBytes } from '../rules.js';
 import type { DropCounts, ShipperStats } from '../stats.js';
-import { beforeDeadline, deadline, EXIT_TEARDOWN_MS, KeepAlive } from '../timing.js';
+import { beforeDeadline, deadline, exitWaitMs, KeepAlive } from '../timing.js';
 import { withoutThread } from './crossing.js';
 import {
   ASCII_FLAG,
@@ -678,7 +678,7 @@ export class RemoteEngine implements Engine {
   awaitDelivery(started: number): void {
     // The process still has to end after the wait (the worker stopped, the handles closed: about
     // 15 ms here): that is kept out of the bound, so that the process ends within exitTimeoutMs.
-    const left = started + this.#options.exitTimeoutMs - EXIT_TEARDOWN_MS - Date.now();
+    const left = started + exitWaitMs(this.#options.exitTimeoutMs) - Date.now();
     if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
   }
 
