@@ -308,7 +308,7 @@ describe('worker mode, end to end', () => {
     });
     cleanups.push(() => made.close({ timeoutMs: 0 }));
     const view = (made as unknown as { workerView: { resourceLimits: object } }).workerView;
-    expect(view.resourceLimits).toMatchObject({ maxYoungGenerationSizeMb: 8 });
+    expect(view.resourceLimits).toMatchObject({ maxYoungGenerationSizeMb: 16 });
   });
 
   it.runIf(process.platform === 'linux')(

@@ -141,13 +141,14 @@ export class Registry implements StreamRegistry<Linked> {
 }
 
 /**
- * The worker's young generation, in MiB (V8's default grows it to 32 under load). The worker's
- * garbage is short-lived (a batch's strings and body, a request's buffers), so a small one costs a
- * few more scavenges and no measurable CPU (`npm run bench e2e`), and spares the process about
- * 20 MiB of RSS while the worker is busy (`npm run bench memory`). The program's own heap is not
- * touched.
+ * The worker's young generation, in MiB (V8's default lets its new space grow to about 32 under
+ * load). Capped, it spares the process 10–25 MiB of RSS while the worker is busy (`npm run bench
+ * memory`). Not lower: at 8 MiB the batches' strings, alive while their request is out, were promoted
+ * and collected by full garbage collections, whose concurrent marking on V8's helper threads (at the
+ * program's priority) took about 100 ms more CPU per 10 s of logging 20,000 events/s. The program's
+ * own heap is not touched.
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 /**
  * Writes the header of the record reserved at `at`: its type, destination id, message bytes,
