@@ -182,7 +182,7 @@ export interface LogShipperOptions extends LogGroupOptions {
   readonly flushOnExit?: boolean;
   /**
    * How long `flushOnExit`, and in worker mode `deliverOnExit`, may delay the end of the process. The
-   * wait for delivery takes all of it but 25 ms, which ending the process takes after it; at 25 ms or
+   * wait for delivery takes all of it but 50 ms, which ending the process takes after it; at 50 ms or
    * less nothing waits.
    * @default 5000
    */

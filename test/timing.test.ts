@@ -37,9 +37,9 @@ describe('untilAborted', () => {
 });
 
 describe('exitWaitMs', () => {
-  it('leaves 25 ms of exitTimeoutMs to the teardown, and never goes below 0', () => {
-    expect(exitWaitMs(2_000)).toBe(1_975);
-    expect(exitWaitMs(25)).toBe(0);
+  it('leaves 50 ms of exitTimeoutMs to the teardown, and never goes below 0', () => {
+    expect(exitWaitMs(2_000)).toBe(1_950);
+    expect(exitWaitMs(50)).toBe(0);
     expect(exitWaitMs(0)).toBe(0);
   });
 });

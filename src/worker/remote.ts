@@ -677,8 +677,8 @@ export class RemoteEngine implements Engine {
 
   /** `'exit'`: waits, blocking this thread, until the worker is done or `exitTimeoutMs` since `started`. */
   awaitDelivery(started: number): void {
-    // The process still has to end after the wait (the worker stopped, the handles closed: about
-    // 15 ms here): that is kept out of the bound, so that the process ends within exitTimeoutMs.
+    // The process still has to end after the wait (the worker stopped, the handles closed): that is
+    // kept out of the bound (`exitWaitMs`), so that the process ends within exitTimeoutMs.
     const left = started + exitWaitMs(this.#options.exitTimeoutMs) - Date.now();
     if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
   }
