@@ -453,13 +453,17 @@ function participant(exitTimeoutMs: number, flushed: number[], closed: number[] 
   return made;
 }
 
+/** The process's `beforeExit`, and the turn after it, when the hook looks (after the program's own listeners). */
+async function beforeExit(): Promise<void> {
+  process.emit('beforeExit', 0);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('beforeExit', () => {
   it('flushes within exitTimeoutMs less what ending the process takes after it (50 ms)', async () => {
     const flushed: number[] = [];
     participant(2_000, flushed);
-    process.emit('beforeExit', 0);
-    // It looks once the program's own beforeExit listeners have run.
-    await new Promise((resolve) => setImmediate(resolve));
+    await beforeExit();
     expect(flushed).toEqual([1_950]);
   });
 
@@ -467,10 +471,7 @@ describe('beforeExit', () => {
     const flushed: number[] = [];
     const closed: number[] = [];
     participant(2_000, flushed, closed);
-    for (let round = 0; round < 3; round++) {
-      process.emit('beforeExit', 0);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    for (let round = 0; round < 3; round++) await beforeExit();
     expect(flushed).toEqual([1_950, 1_950]);
     expect(closed).toEqual([1_950]);
   });
@@ -478,8 +479,7 @@ describe('beforeExit', () => {
   it('flushes with no wait when exitTimeoutMs is shorter than that', async () => {
     const flushed: number[] = [];
     participant(10, flushed);
-    process.emit('beforeExit', 0);
-    await new Promise((resolve) => setImmediate(resolve));
+    await beforeExit();
     expect(flushed).toEqual([0]);
   });
 });
