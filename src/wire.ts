@@ -61,7 +61,8 @@ let scratch = nodeBuffer(new ArrayBuffer(64 * 1024));
 export function putLogEventsBody(input: PutInput): Buffer {
   const events = input.logEvents;
   // What a client's middleware may have left that is not the model's shape: JSON.stringify's way.
-  if (!writable(input)) return Buffer.from(JSON.stringify(modelMembers(input)));
+  const unlike = (): Buffer => Buffer.from(JSON.stringify(modelMembers(input)));
+  if (typeof input.logGroupName !== 'string' || typeof input.logStreamName !== 'string') return unlike();
   // The head: the destination, then the events' opening; an entity goes after the events, the
   // model's order.
   const head = `${JSON.stringify({ logGroupName: input.logGroupName, logStreamName: input.logStreamName }).slice(0, -1)},"logEvents":[`;
@@ -71,8 +72,11 @@ export function putLogEventsBody(input: PutInput): Buffer {
       : `],"entity":${JSON.stringify({ keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes })}}`;
   // At most 3 bytes of UTF-8 per UTF-16 unit, unescaped; an escaped message is measured when written.
   let bound = 3 * (head.length + tail.length);
-  for (let i = 0; i < events.length; i++)
-    bound += EVENT_FRAME_BYTES + 3 * (events[i] as PutInput['logEvents'][number]).message.length;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as PutInput['logEvents'][number];
+    if (typeof event.message !== 'string' || typeof event.timestamp !== 'number') return unlike();
+    bound += EVENT_FRAME_BYTES + 3 * event.message.length;
+  }
   let out = reserve(bound);
   let at = out.utf8Write(head, 0, out.length);
   for (let i = 0; i < events.length; i++) {
@@ -100,17 +104,6 @@ export function putLogEventsBody(input: PutInput): Buffer {
   }
   at += out.utf8Write(tail, at, out.length - at);
   return Buffer.from(out.subarray(0, at));
-}
-
-/** Whether every member the writer writes is of the model's type: string names and messages, number timestamps. */
-function writable(input: PutInput): boolean {
-  if (typeof input.logGroupName !== 'string' || typeof input.logStreamName !== 'string') return false;
-  const events = input.logEvents;
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i] as PutInput['logEvents'][number];
-    if (typeof event.message !== 'string' || typeof event.timestamp !== 'number') return false;
-  }
-  return true;
 }
 
 /** The members of the model, as `JSON.stringify` is to see them (the order is the model's). */
