@@ -66,10 +66,7 @@ export function putLogEventsBody(input: PutInput): Buffer {
   // The head: the destination, then the events' opening; an entity goes after the events, the
   // model's order.
   const head = `${JSON.stringify({ logGroupName: input.logGroupName, logStreamName: input.logStreamName }).slice(0, -1)},"logEvents":[`;
-  const tail =
-    input.entity === undefined
-      ? ']}'
-      : `],"entity":${JSON.stringify({ keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes })}}`;
+  const tail = input.entity === undefined ? ']}' : `],"entity":${JSON.stringify(modelEntity(input.entity))}}`;
   // At most 3 bytes of UTF-8 per UTF-16 unit, unescaped; an escaped message is measured when written.
   let bound = 3 * (head.length + tail.length);
   for (let i = 0; i < events.length; i++) {
@@ -112,16 +109,18 @@ function modelMembers(input: PutInput): object {
     logGroupName: input.logGroupName,
     logStreamName: input.logStreamName,
     logEvents: input.logEvents.map((event) => ({ timestamp: event.timestamp, message: event.message })),
-    ...(input.entity === undefined
-      ? {}
-      : { entity: { keyAttributes: input.entity.keyAttributes, attributes: input.entity.attributes } }),
+    ...(input.entity === undefined ? {} : { entity: modelEntity(input.entity) }),
   };
+}
+
+/** An entity as its two members in the model, whatever object holds them. */
+function modelEntity(entity: Entity): object {
+  return { keyAttributes: entity.keyAttributes, attributes: entity.attributes };
 }
 
 /** The scratch buffer, at least `bytes` long. */
 function reserve(bytes: number): NodeBuffer {
-  if (scratch.length < bytes) scratch = nodeBuffer(new ArrayBuffer(Math.max(bytes, 2 * scratch.length)));
-  return scratch;
+  return grow(scratch, 0, bytes);
 }
 
 /** The scratch buffer grown to `bytes`, keeping what is written before `at`. */
