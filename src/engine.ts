@@ -151,13 +151,15 @@ export class LocalEngine implements Engine {
     const placed = this.#ledger.placed;
     try {
       this.#accept(input, destination);
+      return this.#buffers.accepting();
     } catch (error) {
       // Every step guards its own input; this is the last line of defense for the host. The event
-      // is counted once: as `internal` unless the ledger placed it before the throw.
+      // is counted once: as `internal` unless the ledger placed it before the throw. The answer is
+      // not false: that would have the program wait for a 'drain' nothing may send.
       if (this.#ledger.placed === placed) this.#ledger.droppedAtDoor('internal');
       this.#reporter.internalError(error);
+      return true;
     }
-    return this.#buffers.accepting();
   }
 
   async ready(): Promise<boolean> {

@@ -1,6 +1,7 @@
 // The LogShipper's edges that the core re-cut fixed: each test here failed on the code before it.
 import { CloudWatchLogsClient, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it, vi } from 'vitest';
+import { Buffers } from '../src/buffers.js';
 import { ConfigError } from '../src/errors.js';
 import { LogShipper } from '../src/shipper.js';
 import { cwl, expectBalanced, makeShipper, sentMessages, shippers, T0 } from './support/shipper.js';
@@ -120,6 +121,27 @@ describe('LogShipper — internal faults', () => {
     held.mockRestore();
     await shipper.flush();
     // Assess: buffered once, sent once, dropped never.
+    const stats = expectBalanced(shipper);
+    expect(stats).toMatchObject({ logged: 1, sent: 1, dropped: { internal: 0 } });
+    expect(sentMessages()).toEqual(['kept']);
+  });
+
+  it('answers log() and keeps the event when the check that answers it throws', async () => {
+    // Prepare: a fault planted in the backpressure check, the last step of log().
+    const shipper = makeShipper();
+    const accepting = vi.spyOn(Buffers.prototype, 'accepting').mockImplementation(() => {
+      throw new Error('planted');
+    });
+    // Act
+    let answer: boolean | undefined;
+    const warnings = await warningsDuring(() => {
+      answer = shipper.log('kept');
+    });
+    accepting.mockRestore();
+    await shipper.flush();
+    // Assess: log() did not throw, did not ask the program to wait, and the event was not lost.
+    expect(answer).toBe(true);
+    expect(warnings.map((w) => w.code)).toEqual(['CWS_INTERNAL_ERROR']);
     const stats = expectBalanced(shipper);
     expect(stats).toMatchObject({ logged: 1, sent: 1, dropped: { internal: 0 } });
     expect(sentMessages()).toEqual(['kept']);

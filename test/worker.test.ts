@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STREAM_IDLE_MS } from '../src/buffers.js';
 import { ConfigError, DeliveryError, LogShipper, type LogShipperOptions } from '../src/index.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
+import { KeepAlive } from '../src/timing.js';
 import { uncrossable } from '../src/worker/crossing.js';
 import { transportBytes, workerBufferedBytes } from '../src/worker/transport.js';
 import { until } from './e2e/helpers.js';
@@ -193,6 +194,32 @@ describe('worker mode, end to end', () => {
     } finally {
       captured.restore();
     }
+  });
+
+  it('answers log() and keeps the event when the check that answers it throws', async () => {
+    // Prepare: the high-water mark reached at the second event, with a 'drain' listener, so that
+    // log()'s last step takes a hold on the process for the 'drain' owed; that hold is made to throw.
+    const cwl = await endpoint();
+    const made = shipper(cwl, { maxBufferedEvents: 4, highWaterMark: 0.5 });
+    made.on('drain', () => {});
+    const captured = captureWarnings();
+    const hold = vi.spyOn(KeepAlive.prototype, 'hold').mockImplementation(() => {
+      throw new Error('planted');
+    });
+    let answers: boolean[];
+    try {
+      // Act
+      answers = [made.log('one'), made.log('two')];
+    } finally {
+      hold.mockRestore();
+    }
+    await made.flush();
+    captured.restore();
+    // Assess: log() did not throw, did not ask the program to wait, and no event was lost.
+    expect(answers).toEqual([true, true]);
+    expect(captured.warnings.map((w) => w.code)).toEqual(['CWS_INTERNAL_ERROR']);
+    expect(made.stats()).toMatchObject({ logged: 2, sent: 2, dropped: { internal: 0 } });
+    expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['one', 'two']);
   });
 
   it("emits a delivery failure to the program's 'error' listener as a DeliveryError", async () => {

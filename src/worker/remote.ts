@@ -310,11 +310,13 @@ export class RemoteEngine implements Engine {
     try {
       if (typeof input === 'string' && where === undefined && this.#quick(input)) ledger.buffered(1);
       else this.#accept(input, where);
+      return this.#accepting();
     } catch (error) {
       if (ledger.placed === placed) ledger.droppedAtDoor('internal');
       this.#reporter.internalError(error);
+      // Not false: that would have the program wait for a 'drain' nothing may send.
+      return true;
     }
-    return this.#accepting();
   }
 
   /**
