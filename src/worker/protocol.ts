@@ -113,6 +113,8 @@ export const STATS_LENGTH = STAT_FIELDS.length + DROP_REASONS.length;
 
 /** What the worker is started with (its `workerData`). */
 export interface WorkerData {
+  /** The worker's code, when its script compiles it from here (see `source.ts`); let go of before it runs. */
+  readonly source?: string | undefined;
   /** The program's options, every one of them able to cross (see `crossing.ts`), `thread` left out. */
   readonly options: Record<string, unknown>;
   readonly transport: SharedArrayBuffer;

@@ -35,7 +35,7 @@ import {
   STATS_LENGTH,
   type ToWorker,
 } from './protocol.js';
-import { workerSource } from './source.js';
+import { workerStart } from './source.js';
 import {
   createTransport,
   TransportWriter,
@@ -265,9 +265,11 @@ export class RemoteEngine implements Engine {
     Atomics.store(this.#ctl, Ctl.maxEventBytes, this.#limit);
     Atomics.store(this.#ctl, Ctl.accepting, 1);
     this.#listenFor(emitter);
-    this.#worker = new Worker(workerSource(), {
+    const start = workerStart();
+    this.#worker = new Worker(start.script, {
       eval: true,
       workerData: {
+        source: start.source,
         options: withoutThread(options),
         transport,
         stats,

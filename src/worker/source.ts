@@ -16,7 +16,16 @@ function mayCompileStrings(): boolean {
   }
 }
 
-export function workerSource(): string {
+/**
+ * What a worker is started with: the script `new Worker(script, { eval: true })` runs, and the
+ * worker's code to go in its `workerData` as `source` when the script compiles it from there.
+ */
+export interface WorkerStart {
+  readonly script: string;
+  readonly source: string | undefined;
+}
+
+export function workerStart(): WorkerStart {
   const source = typeof __CWS_WORKER_SOURCE__ === 'string' ? __CWS_WORKER_SOURCE__ : '';
   if (source === '') {
     throw new Error(
@@ -32,10 +41,12 @@ export function workerSource(): string {
   //   `--input-type=module` (or a default type of module) its script is an ES module, where
   //   `require` is not defined. The code needs only Node's own modules (all else is bundled in).
   // Parsing and compiling the code is the worker's first stretch of CPU, while the program already
-  // logs: the code is carried as a string and compiled once the priority is lowered. A process
-  // that may not compile strings (the worker inherits the flag) gets the code inline instead,
-  // parsed with the script at the program's priority, as `import()` inside it still needs to work
-  // (the SDK's credential providers use it) and `node:vm` could only give that experimentally.
+  // logs: the code comes in `workerData` and is compiled once the priority is lowered, and then let
+  // go, so that the worker holds one copy of it (the compiled function's), not three (the script's
+  // text, a string in it, the function's). A process that may not compile strings (the worker
+  // inherits the flag) gets the code inline in the script instead, parsed with the script at the
+  // program's priority, as `import()` inside it still needs to work (the SDK's credential providers
+  // use it) and `node:vm` could only give that experimentally.
   const prelude = `Promise.all([import('node:module'), import('node:os'), import('node:worker_threads')]).then(
   ([{ createRequire }, { getPriority, setPriority }, { workerData }]) => {
     let priorityFailure;
@@ -57,14 +68,21 @@ export function workerSource(): string {
   });
 });`;
   if (mayCompileStrings()) {
-    return `const source = ${JSON.stringify(source)};
-${prelude}
+    return {
+      script: `${prelude}
+    const source = workerData.source;
+    delete workerData.source;
     new Function('require', 'module', 'exports', 'cwsPriorityFailure', source)(require, module, module.exports, priorityFailure);
-  },${failed}`;
+  },${failed}`,
+      source,
+    };
   }
-  return `${prelude}
+  return {
+    script: `${prelude}
     (function (require, module, exports, cwsPriorityFailure) {
 ${source}
     })(require, module, module.exports, priorityFailure);
-  },${failed}`;
+  },${failed}`,
+    source: undefined,
+  };
 }
