@@ -1,6 +1,6 @@
 /**
  * The worker thread's code: `thread.ts` and everything it needs (the SDK included), built into one
- * CommonJS file and carried here as a string, started with `new Worker(source, { eval: true })`. No
+ * CommonJS file and carried here as a string, started by a short script (`new Worker(script, { eval: true })`) that compiles it. No
  * file is looked for on disk, so a bundle of the program (esbuild, webpack, CDK's NodejsFunction)
  * keeps it whatever it does with files.
  */
