@@ -185,15 +185,28 @@ describe('TransportWriter publication', () => {
     expect(writer.used).toBe(0);
   });
 
-  it('wakes a reader that sleeps when it publishes', () => {
-    // Prepare
+  it('wakes a reader that sleeps at each publication until the reader clears its flag itself', async () => {
+    // Prepare: a reader asleep (its flag set, a wait on `written` begun).
     const { writer } = ring();
+    const sleep = () =>
+      (
+        Atomics as unknown as {
+          waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: unknown };
+        }
+      ).waitAsync(writer.ctl, Ctl.written, Atomics.load(writer.ctl, Ctl.written), 1_000);
     Atomics.store(writer.ctl, Ctl.sleeping, 1);
+    const first = sleep();
+    // Act: a publication; then, before the reader has cleared its flag, a second wait and publication
+    // (a writer that cleared the flag itself would let this second sleep go unwoken).
     commitOne(writer, 10);
-    expect(Atomics.load(writer.ctl, Ctl.sleeping)).toBe(1);
-    // Act
     writer.publish();
-    // Assess
-    expect(Atomics.load(writer.ctl, Ctl.sleeping)).toBe(0);
+    const second = sleep();
+    commitOne(writer, 10);
+    writer.publish();
+    // Assess: both waits were woken, not timed out, and the flag is still the reader's to clear.
+    expect(first.async && second.async).toBe(true);
+    expect(await first.value).toBe('ok');
+    expect(await second.value).toBe('ok');
+    expect(Atomics.load(writer.ctl, Ctl.sleeping)).toBe(1);
   });
 });

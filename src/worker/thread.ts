@@ -207,9 +207,20 @@ function pump(): void {
     return;
   }
   const waited = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.written, written);
-  if (waited.async) void waited.value.then(pump);
-  else setImmediate(pump);
+  if (waited.async) void waited.value.then(wake);
+  else {
+    Atomics.store(ctl, Ctl.sleeping, 0);
+    setImmediate(pump);
+  }
 }
+
+/** Awake: the flag is cleared here, by the worker alone (see the writer's `publish`). */
+function wake(): void {
+  Atomics.store(ctl, Ctl.sleeping, 0);
+  pump();
+}
+
+function noop(): void {}
 
 /** `Atomics.waitAsync` (Node 16+; in TypeScript's lib from ES2024 on). */
 interface AtomicsWithWaitAsync {
@@ -250,14 +261,21 @@ port.on('message', (request: ToWorker) => {
         () => reply(request.id, { complete: false }),
       );
       break;
-    case 'exit':
+    case 'exit': {
       drain();
-      void engine.flush({ timeoutMs: request.timeoutMs }).finally(() => {
-        publish();
-        Atomics.store(ctl, Ctl.exitDone, 1);
-        Atomics.notify(ctl, Ctl.exitDone);
-      });
+      // Whatever the flush comes to, the program's thread is told it is done, and nothing is left
+      // to reject unhandled (which would end this thread).
+      const done = (): void => {
+        try {
+          publish();
+        } finally {
+          Atomics.store(ctl, Ctl.exitDone, 1);
+          Atomics.notify(ctl, Ctl.exitDone);
+        }
+      };
+      void engine.flush({ timeoutMs: request.timeoutMs }).then(done, done).catch(noop);
       break;
+    }
   }
 });
 

@@ -168,16 +168,19 @@ export class TransportWriter extends Ring {
   /**
    * Makes the committed records visible to the reader, and wakes it if it sleeps. The one atomic
    * store publishes every plain write before it (the records, the counts beside them).
+   *
+   * The sleeping flag is the reader's: it sets it before it looks at `written` a last time and
+   * waits, and clears it when it wakes. The writer only reads it, after its store: had it cleared it
+   * too, a writer held up between its read of a 1 and its clear could clear the flag of the reader's
+   * next sleep, whose wait then began after the notify, and no later publication would wake it.
+   * Until the reader clears it, each publication notifies again (no system call when nobody waits).
    */
   publish(): void {
     if (this.#committed === this.#published) return;
     this.#published = this.#committed;
     this.#beforePublish?.();
     Atomics.store(this.ctl, Ctl.written, this.#committed | 0);
-    if (Atomics.load(this.ctl, Ctl.sleeping) === 1) {
-      Atomics.store(this.ctl, Ctl.sleeping, 0);
-      Atomics.notify(this.ctl, Ctl.written);
-    }
+    if (Atomics.load(this.ctl, Ctl.sleeping) === 1) Atomics.notify(this.ctl, Ctl.written);
   }
 
   /** Forgets records reserved since the last commit (all of a message, or none). */
