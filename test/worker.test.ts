@@ -2,7 +2,9 @@
 // a worker thread end to end through the real SDK against the local endpoint. The worker runs the
 // built code (`npm run build` makes it; vitest.config.ts hands it to src/worker/source.ts).
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { getPriority } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STREAM_IDLE_MS } from '../src/buffers.js';
@@ -220,6 +222,39 @@ describe('worker mode, end to end', () => {
     expect(captured.warnings.map((w) => w.code)).toEqual(['CWS_INTERNAL_ERROR']);
     expect(made.stats()).toMatchObject({ logged: 2, sent: 2, dropped: { internal: 0 } });
     expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['one', 'two']);
+  });
+
+  it('counts what the worker held as internal drops when it ends in the middle of close()', async () => {
+    // Prepare: an endpoint that takes connections and never answers, so that nothing is sent and
+    // close() waits on the worker; 1,000 events in the worker's hands.
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const made = new LogShipper({
+      logGroupName: '/worker',
+      logStreamName: 's',
+      clientConfig: {
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      },
+    });
+    for (let i = 0; i < 1_000; i++) made.log(`line ${i}`);
+    const { worker } = (made as unknown as { workerView: { worker: Worker } }).workerView;
+    // Act: close, and the worker ends before it answers.
+    const closing = made.close();
+    await worker.terminate();
+    const result = await closing;
+    // Assess: nothing left pending for ever; the 1,000 are counted, as lost, once.
+    expect(result).toEqual({ complete: false, dropped: 1_000 });
+    const stats = made.stats();
+    expect(stats).toMatchObject({ logged: 1_000, sent: 0, buffered: 0, inFlight: 0 });
+    expect(stats.dropped.internal).toBe(1_000);
+    expect(invariant(stats)).toBe(1_000);
   });
 
   it("emits a delivery failure to the program's 'error' listener as a DeliveryError", async () => {

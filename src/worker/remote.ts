@@ -224,8 +224,11 @@ export class RemoteEngine implements Engine {
   #wantsDrain = false;
   /** Releases the hold on the process while a `'drain'` is awaited. */
   #releaseDrain: (() => void) | undefined;
-  /** Set when the worker ended before `close()` ended it: what it held is counted as `internal`. */
+  /** Set when the worker ended before it answered `close()`: what it held is counted as `internal`. */
   #lost = 0;
+  /** The id of the close request, and whether the worker answered it (its end is then the terminate that follows). */
+  #closeId = -1;
+  #closeAnswered = false;
   #ended = false;
   /** The options' destination when its names are constant: the one {@link #quick} writes to. */
   readonly #plain: Linked | undefined;
@@ -299,10 +302,14 @@ export class RemoteEngine implements Engine {
     return this.#registry.size;
   }
 
-  /** The ring's bytes written and not yet read by the worker, and the worker's resource limits (for tests). @internal */
-  get workerView(): { unreadBytes: number; resourceLimits: object | undefined } {
+  /** The ring's bytes written and not yet read by the worker, and the worker itself (for tests). @internal */
+  get workerView(): { unreadBytes: number; resourceLimits: object | undefined; worker: Worker } {
     this.#writer.refresh();
-    return { unreadBytes: this.#writer.used, resourceLimits: this.#worker.resourceLimits };
+    return {
+      unreadBytes: this.#writer.used,
+      resourceLimits: this.#worker.resourceLimits,
+      worker: this.#worker,
+    };
   }
 
   log(input: unknown, where: Partial<Destination> | undefined): boolean {
@@ -611,7 +618,8 @@ export class RemoteEngine implements Engine {
       this.#writeOwed();
       let result = { complete: this.pending() === 0, dropped: 0 };
       if (!this.#ended) {
-        const reply = await this.#request({ type: 'close', id: this.#nextId + 1 });
+        this.#closeId = this.#nextId + 1;
+        const reply = await this.#request({ type: 'close', id: this.#closeId });
         result = { complete: reply.complete, dropped: reply.dropped ?? 0 };
       }
       this.#reportDrops();
@@ -723,6 +731,7 @@ export class RemoteEngine implements Engine {
   #received(message: FromWorker): void {
     switch (message.type) {
       case 'reply': {
+        if (message.id === this.#closeId) this.#closeAnswered = true;
         const resolve = this.#replies.get(message.id);
         this.#replies.delete(message.id);
         resolve?.(message.result);
@@ -816,15 +825,16 @@ export class RemoteEngine implements Engine {
   }
 
   #workerEnded(): void {
-    const wasClosing = this.#closing !== undefined;
     this.#ended = true;
     clearInterval(this.#timer);
     this.#holdForDrain();
     exiting.delete(this);
     if (exiting.size === 0) process.off('exit', onExit);
-    if (!wasClosing) this.#lost = 1;
+    // Ended before it answered a close (before any close, or during one): what it held is lost.
+    const held = this.pending();
+    if (!this.#closeAnswered) this.#lost = 1;
     for (const resolve of this.#replies.values())
-      resolve({ complete: false, remaining: this.pending(), dropped: 0 });
+      resolve({ complete: false, remaining: this.pending(), dropped: this.#lost > 0 ? held : 0 });
     this.#replies.clear();
   }
 }
