@@ -111,6 +111,65 @@ export const STAT_FIELDS = [
 
 export const STATS_LENGTH = STAT_FIELDS.length + DROP_REASONS.length;
 
+/** Bytes of shared memory for the published counters (two 32-bit halves each). */
+export const STATS_BYTES = STATS_LENGTH * 8;
+
+/** A float64 and its two 32-bit halves, to move a counter through atomic 32-bit slots (one per thread). */
+const bits = new Float64Array(1);
+const halves = new Int32Array(bits.buffer);
+
+/**
+ * Publishes the counters (the worker's side): between two bumps of `Ctl.statsSeq` (a seqlock), each
+ * as two atomic stores of its halves. Every access of the lock, on both sides, is atomic and so in
+ * one order that both threads see: with plain stores and loads around the bumps, a weakly ordered
+ * processor (arm64) may show the reader a counter of the next write beside the sequence number of
+ * this one.
+ */
+export function writeCounters(ctl: Int32Array, slots: Int32Array, values: ArrayLike<number>): void {
+  Atomics.add(ctl, Ctl.statsSeq, 1);
+  for (let f = 0; f < values.length; f++) {
+    bits[0] = values[f] as number;
+    Atomics.store(slots, 2 * f, halves[0] as number);
+    Atomics.store(slots, 2 * f + 1, halves[1] as number);
+  }
+  Atomics.add(ctl, Ctl.statsSeq, 1);
+}
+
+/**
+ * Reads the counters the worker publishes (the program's side): a whole copy, taken while the
+ * sequence number stayed even and the same; when a few tries find the worker in the middle of a
+ * write (it may be descheduled there, or have died there), the last whole copy, never a torn one.
+ */
+export class CounterReader {
+  readonly #ctl: Int32Array;
+  readonly #slots: Int32Array;
+  readonly #last = new Float64Array(STATS_LENGTH);
+
+  constructor(ctl: Int32Array, memory: SharedArrayBuffer) {
+    this.#ctl = ctl;
+    this.#slots = new Int32Array(memory);
+  }
+
+  read(): Float64Array {
+    const copy = new Float64Array(STATS_LENGTH);
+    for (let tries = 0; tries < 1000; tries++) {
+      const before = Atomics.load(this.#ctl, Ctl.statsSeq);
+      if ((before & 1) === 1) continue;
+      for (let f = 0; f < STATS_LENGTH; f++) {
+        halves[0] = Atomics.load(this.#slots, 2 * f);
+        halves[1] = Atomics.load(this.#slots, 2 * f + 1);
+        copy[f] = bits[0] as number;
+      }
+      if (Atomics.load(this.#ctl, Ctl.statsSeq) === before) {
+        this.#last.set(copy);
+        return copy;
+      }
+    }
+    copy.set(this.#last);
+    return copy;
+  }
+}
+
 /** What the worker is started with (its `workerData`). */
 export interface WorkerData {
   /** The worker's code, when its script compiles it from here (see `source.ts`); let go of before it runs. */

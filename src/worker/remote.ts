@@ -26,13 +26,14 @@ import { withoutThread } from './crossing.js';
 import {
   ASCII_FLAG,
   belowHighWater,
+  CounterReader,
   Ctl,
   type FromWorker,
   LISTENED,
   Rec,
   Shape,
   STAT_FIELDS,
-  STATS_LENGTH,
+  STATS_BYTES,
   type ToWorker,
 } from './protocol.js';
 import { workerStart } from './source.js';
@@ -199,7 +200,7 @@ export class RemoteEngine implements Engine {
   readonly #reporter: Reporter;
   readonly #writer: TransportWriter;
   readonly #ctl: Int32Array;
-  readonly #stats: Float64Array;
+  readonly #counters: CounterReader;
   readonly #worker: Worker;
   readonly #keepAlive = new KeepAlive();
   readonly #timer: NodeJS.Timeout;
@@ -255,13 +256,13 @@ export class RemoteEngine implements Engine {
       this.#plain = registry.lookup(groupTemplate.constant, streamTemplate.constant);
     const ringBytes = transportBytes(resolved.maxBufferedBytes);
     const transport = createTransport(ringBytes);
-    const stats = new SharedArrayBuffer(STATS_LENGTH * 8);
+    const stats = new SharedArrayBuffer(STATS_BYTES);
     // The count of messages goes out with the records that hold them.
     this.#writer = new TransportWriter(transport, () => {
       this.#ctl[Ctl.sentIn] = this.#messages;
     });
     this.#ctl = this.#writer.ctl;
-    this.#stats = new Float64Array(stats);
+    this.#counters = new CounterReader(this.#ctl, stats);
     this.#highWaterEvents = Math.ceil(resolved.maxBufferedEvents * resolved.highWaterMark);
     this.#limit = resolved.maxEventBytes;
     this.#maxMessageBytes = maxMessageBytes(this.#limit);
@@ -695,20 +696,9 @@ export class RemoteEngine implements Engine {
     if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
   }
 
-  /** A consistent copy of the counters the worker published. */
+  /** A whole copy of the counters the worker published (see `CounterReader`). */
   #readStats(): Float64Array {
-    const copy = new Float64Array(STATS_LENGTH);
-    // The worker writes them between two bumps of the sequence number (a seqlock); a copy taken
-    // while the number stayed even and the same is whole. A worker that died mid-write leaves it
-    // odd: after a few tries, take what is there.
-    for (let tries = 0; tries < 1000; tries++) {
-      const before = Atomics.load(this.#ctl, Ctl.statsSeq);
-      if ((before & 1) === 1) continue;
-      copy.set(this.#stats);
-      if (Atomics.load(this.#ctl, Ctl.statsSeq) === before) return copy;
-    }
-    copy.set(this.#stats);
-    return copy;
+    return this.#counters.read();
   }
 
   #request(

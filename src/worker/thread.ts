@@ -21,8 +21,10 @@ import {
   Rec,
   Shape,
   STAT_FIELDS,
+  STATS_LENGTH,
   type ToWorker,
   type WorkerData,
+  writeCounters,
 } from './protocol.js';
 import { TransportReader } from './transport.js';
 
@@ -64,7 +66,8 @@ if (priorityFailure !== undefined) {
 
 const reader = new TransportReader(data.transport);
 const ctl = reader.ctl;
-const stats = new Float64Array(data.stats);
+const counters = new Int32Array(data.stats);
+const values = new Float64Array(STATS_LENGTH);
 
 const emitter: Emitter = {
   emit<K extends keyof LogShipperEvents>(event: K, ...args: LogShipperEvents[K]): boolean {
@@ -104,12 +107,11 @@ engine.onChange(publishSoon);
 function publish(): void {
   publishing = false;
   const snapshot = engine.stats();
-  Atomics.add(ctl, Ctl.statsSeq, 1);
   for (let f = 0; f < STAT_FIELDS.length; f++)
-    stats[f] = snapshot[STAT_FIELDS[f] as (typeof STAT_FIELDS)[number]];
+    values[f] = snapshot[STAT_FIELDS[f] as (typeof STAT_FIELDS)[number]];
   for (let r = 0; r < DROP_REASONS.length; r++)
-    stats[STAT_FIELDS.length + r] = snapshot.dropped[DROP_REASONS[r] as DropReason];
-  Atomics.add(ctl, Ctl.statsSeq, 1);
+    values[STAT_FIELDS.length + r] = snapshot.dropped[DROP_REASONS[r] as DropReason];
+  writeCounters(ctl, counters, values);
   Atomics.store(ctl, Ctl.received, snapshot.logged | 0);
   Atomics.store(ctl, Ctl.held, snapshot.buffered);
   Atomics.store(ctl, Ctl.accepting, engine.accepting() ? 1 : 0);
