@@ -144,14 +144,15 @@ export class LocalEngine implements Engine {
    * Buffers one event; O(1), never throws, never waits. `input` is a message (string, Error, or
    * any value, serialized as JSON) or `{ message, timestamp }`; without a timestamp, the event is
    * stamped now. Returns `false` when the buffer is past its high-water mark, so that stream-like
-   * callers can pause; `'drain'` follows once it is below the mark again.
+   * callers can pause; `'drain'` follows once it is below the mark again. Once closing, it returns
+   * `true`: no `'drain'` follows a close, and the event is dropped as `closed` in any case.
    */
   log(input: unknown, destination?: Partial<Destination>): boolean {
     this.#ledger.logged();
     const placed = this.#ledger.placed;
     try {
       this.#accept(input, destination);
-      return this.#buffers.accepting();
+      return this.#closed || this.#buffers.accepting();
     } catch (error) {
       // Every step guards its own input; this is the last line of defense for the host. The event
       // is counted once: as `internal` unless the ledger placed it before the throw. The answer is

@@ -585,6 +585,29 @@ describe('LogShipper — buffer bounds', () => {
     expect(expectBalanced(shipper).sent).toBe(13);
   });
 
+  it("answers true once closing, since no 'drain' follows a close", async () => {
+    // Prepare: the buffer full (its high-water mark is 8 of 10), requests hanging, one event a
+    // request and one request at a time, so that the close leaves it past the mark.
+    cwl.on(PutLogEventsCommand).callsFake(() => new Promise(() => {}));
+    const shipper = makeShipper({
+      maxBufferedEvents: 10,
+      concurrency: 1,
+      maxBatchEvents: 1,
+      flushIntervalMs: 3_600_000,
+    });
+    const before: boolean[] = [];
+    for (let i = 0; i < 10; i++) before.push(shipper.log(`a${i}`));
+    expect(before.at(-1)).toBe(false);
+    // Act
+    const closing = shipper.close({ timeoutMs: 1_000 });
+    const answer = shipper.log('after close');
+    await vi.advanceTimersByTimeAsync(1_000);
+    await closing;
+    // Assess: not an answer that has the program wait for ever; the event counted as closed.
+    expect(answer).toBe(true);
+    expect(expectBalanced(shipper).dropped.closed).toBeGreaterThanOrEqual(1);
+  });
+
   beforeEach(() => {
     cwl.on(PutLogEventsCommand).callsFake(() => new Promise(() => {})); // the endpoint hangs
   });

@@ -224,6 +224,20 @@ describe('worker mode, end to end', () => {
     expect(cwl.events('/worker', 's').map((e) => e.message)).toEqual(['one', 'two']);
   });
 
+  it("answers true once closing, since no 'drain' follows a close", async () => {
+    // Prepare: the high-water mark reached at the second event.
+    const cwl = await endpoint();
+    const made = shipper(cwl, { maxBufferedEvents: 4, highWaterMark: 0.5 });
+    expect([made.log('one'), made.log('two')]).toEqual([true, false]);
+    // Act
+    const closing = made.close();
+    const answer = made.log('after close');
+    await closing;
+    // Assess
+    expect(answer).toBe(true);
+    expect(made.stats()).toMatchObject({ logged: 3, sent: 2, dropped: { closed: 1 } });
+  });
+
   it('counts what the worker held as internal drops when it ends in the middle of close()', async () => {
     // Prepare: an endpoint that takes connections and never answers, so that nothing is sent and
     // close() waits on the worker; 1,000 events in the worker's hands.

@@ -320,7 +320,8 @@ export class RemoteEngine implements Engine {
     try {
       if (typeof input === 'string' && where === undefined && this.#quick(input)) ledger.buffered(1);
       else this.#accept(input, where);
-      return this.#accepting();
+      // Closing, or the worker gone, no 'drain' follows (the event was dropped in any case).
+      return this.#closed || this.#ended || this.#accepting();
     } catch (error) {
       if (ledger.placed === placed) ledger.droppedAtDoor('internal');
       this.#reporter.internalError(error);
@@ -636,7 +637,7 @@ export class RemoteEngine implements Engine {
 
   stats(): ShipperStats {
     const own = this.#ledger.snapshot(0, 0);
-    const worker = this.#readStats();
+    const worker = this.#counters.read();
     const dropped = own.dropped;
     for (let r = 0; r < DROP_REASONS.length; r++) {
       const reason = DROP_REASONS[r] as DropReason;
@@ -694,11 +695,6 @@ export class RemoteEngine implements Engine {
     // kept out of the bound (`exitWaitMs`), so that the process ends within exitTimeoutMs.
     const left = started + exitWaitMs(this.#options.exitTimeoutMs) - Date.now();
     if (left > 0) Atomics.wait(this.#ctl, Ctl.exitDone, 0, left);
-  }
-
-  /** A whole copy of the counters the worker published (see `CounterReader`). */
-  #readStats(): Float64Array {
-    return this.#counters.read();
   }
 
   #request(

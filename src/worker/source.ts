@@ -1,8 +1,8 @@
 /**
  * The worker thread's code: `thread.ts` and everything it needs (the SDK included), built into one
- * CommonJS file and carried here as a string, started by a short script (`new Worker(script, { eval: true })`) that compiles it. No
- * file is looked for on disk, so a bundle of the program (esbuild, webpack, CDK's NodejsFunction)
- * keeps it whatever it does with files.
+ * CommonJS file and carried here as a string, started by a short script (`new Worker(script,
+ * { eval: true })`) that compiles it. No file is looked for on disk, so a bundle of the program
+ * (esbuild, webpack, CDK's NodejsFunction) keeps it whatever it does with files.
  */
 declare const __CWS_WORKER_SOURCE__: string | undefined;
 
