@@ -100,8 +100,6 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
   } else {
     kept = events.slice(0, firstDrop);
     // The pieces of a split message follow their first: a message is sent whole or dropped whole.
-    // (Its first piece is its largest, and they share a timestamp, so a piece is never dropped
-    // while its first piece is kept.)
     let headDropped: DropReason | undefined;
     for (let i = firstDrop; i < events.length; i++) {
       const event = events[i] as LogEvent;
@@ -113,6 +111,14 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
       const outside = outsideWindow(t, window);
       const reason = outside ?? (event.bytes > maxBytes ? 'oversized' : undefined);
       if (event.kind !== 'piece') headDropped = reason;
+      else if (reason !== undefined) {
+        // The pieces share their first's timestamp, but not its size: a cut steps back to a
+        // character boundary, so a later piece can be up to 3 bytes larger than the first, and alone
+        // over a limit lowered since the split. The message's first piece and the pieces since,
+        // kept already, go with it.
+        headDropped = reason;
+        unkeep(kept, dropped, reason, t);
+      }
       if (reason !== undefined) dropped.push({ event, reason });
       else {
         if (t < previous) sorted = false;
@@ -125,6 +131,19 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
   if (!sorted) kept.sort(byTimestamp);
 
   return { batches: split(kept, maxBatchBytes, maxBatchEvents), dropped };
+}
+
+/**
+ * Moves the message of `timestamp` that `kept` ends in (its first piece and the pieces after it) to
+ * `dropped`, in order. Nothing moves when `kept` does not end in one (a piece whose first piece was
+ * not in the input).
+ */
+function unkeep(kept: LogEvent[], dropped: DroppedEvent[], reason: DropReason, timestamp: number): void {
+  let first = kept.length - 1;
+  while (first >= 0 && (kept[first] as LogEvent).kind === 'piece') first--;
+  const head = kept[first];
+  if (head === undefined || head.kind !== 'event' || head.timestamp !== timestamp) return;
+  for (const event of kept.splice(first)) dropped.push({ event, reason });
 }
 
 function split(events: LogEvent[], maxBatchBytes: number, maxBatchEvents: number): Batch[] {

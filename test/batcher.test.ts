@@ -309,4 +309,67 @@ describe('createBatches — properties', () => {
     ]);
     expect(batches.flatMap((b) => b.events.map((e) => e.message))).toEqual(['next']);
   });
+
+  it('drops a split message whole when a later piece alone is over a limit lowered since the split', () => {
+    // Prepare: a cut steps back to a character boundary, so a first piece can be shorter than the
+    // piece after it; the limit now lies between the two.
+    const maxEventBytes = 262_144;
+    const limit = maxEventBytes - EVENT_OVERHEAD_BYTES;
+    const piece = (kind: 'event' | 'piece', bytes: number): LogEvent => ({
+      timestamp: NOW,
+      message: 'p'.repeat(bytes),
+      bytes,
+      kind,
+    });
+    const before = event(NOW - 1, 'before');
+    const events = [
+      before,
+      piece('event', limit - 2),
+      piece('piece', limit + 1),
+      piece('piece', 10),
+      event(NOW, 'next'),
+    ];
+    // Act
+    const { batches, dropped } = createBatches(events, { now: NOW, maxEventBytes });
+    // Assess
+    expect(dropped.map((d) => [d.event.kind, d.event.bytes, d.reason])).toEqual([
+      ['event', limit - 2, 'oversized'],
+      ['piece', limit + 1, 'oversized'],
+      ['piece', 10, 'oversized'],
+    ]);
+    expect(batches.flatMap((b) => b.events.map((e) => e.message))).toEqual(['before', 'next']);
+  });
+
+  it('sends each split message whole or drops it whole, under any limit lowered since the split', () => {
+    // Multi-byte characters, so that cuts step back to character boundaries and pieces differ in size.
+    const text = fc
+      .array(fc.constantFrom('a', 'é', '€', '😀', 'z'), { minLength: 1, maxLength: 1500, size: 'max' })
+      .map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1024, max: 1100 }),
+        fc.integer({ min: 0, max: 8 }),
+        (messages, splitLimit, lowered) => {
+          const made = messages.map((m, i) => {
+            const out = createEvent(m, NOW - i, splitLimit, 'split') as LogEvent | LogEvent[];
+            return Array.isArray(out) ? out : [out];
+          });
+          const { batches, dropped } = createBatches(made.flat(), {
+            now: NOW,
+            maxEventBytes: Math.max(1024, splitLimit - lowered),
+          });
+          const sent = new Set(batches.flatMap((b) => b.events));
+          const gone = new Set(dropped.map((d) => d.event));
+          for (const pieces of made) {
+            const kept = pieces.filter((p) => sent.has(p)).length;
+            expect([0, pieces.length]).toContain(kept);
+            expect(kept + pieces.filter((p) => gone.has(p)).length).toBe(pieces.length);
+          }
+        },
+      ),
+      // Large inputs shrink slowly: a failure is reported as found.
+      { numRuns: 300, endOnFailure: true },
+    );
+  });
 });
