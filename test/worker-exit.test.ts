@@ -76,6 +76,27 @@ describe('worker mode at the end of the process', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  it("does not wait at 'exit' for a worker that has ended by itself, before its end is heard of", async () => {
+    // The worker's code throws (a message it cannot read), and the program's thread, blocked, has not
+    // yet handled the worker's 'exit' event when it calls process.exit(): without the worker's own
+    // word that it is gone, the 'exit' wait would last the whole exitTimeoutMs, here a minute.
+    const started = Date.now();
+    const { code, stderr } = await exited(
+      run(
+        'http://127.0.0.1:9',
+        `await shipper.ready();
+        shipper.workerView.worker.postMessage(null);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+        process.exit(0);`,
+        'exitTimeoutMs: 60_000,',
+      ),
+    );
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('Error');
+    // Far below the minute the wait would take; loose for start-up and a loaded machine.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 90_000);
+
   it('leaves the end alone with deliverOnExit: false', async () => {
     cwl = await startLocalCloudWatchLogs();
     const { code } = await exited(run(cwl.endpoint, ENDINGS['process.exit(0)'], 'deliverOnExit: false,'));

@@ -36,6 +36,11 @@ export const Ctl = {
   held: 22,
   /** Set to 1 by the worker once it has done what the program's `'exit'` asked. */
   exitDone: 23,
+  /**
+   * Set to 1 by the worker as it ends by itself (its process's `'exit'`: its code threw, or
+   * returned), before the program's thread hears of it: a `terminate()` leaves it at 0.
+   */
+  gone: 24,
 } as const;
 
 /**

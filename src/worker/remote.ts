@@ -685,6 +685,10 @@ export class RemoteEngine implements Engine {
     this.#writeOwed();
     if (this.pending() === 0) return false;
     Atomics.store(this.#ctl, Ctl.exitDone, 0);
+    // A worker that has ended by itself, though its 'exit' event has not reached this thread, sends
+    // nothing more. Looked at after the store: a worker ending from here on sets `exitDone` after it,
+    // which ends the wait.
+    if (Atomics.load(this.#ctl, Ctl.gone) === 1) return false;
     this.#post({ type: 'exit', timeoutMs: this.#options.exitTimeoutMs });
     return true;
   }

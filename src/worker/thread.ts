@@ -309,5 +309,13 @@ function structuredSafe(value: object): unknown {
   }
 }
 
+// Ending by itself (an uncaught error, say), the worker says so, and ends any wait of the program's
+// `'exit'`: Node tells the program's thread only through its event loop, which may never turn again.
+process.on('exit', () => {
+  Atomics.store(ctl, Ctl.gone, 1);
+  Atomics.store(ctl, Ctl.exitDone, 1);
+  Atomics.notify(ctl, Ctl.exitDone);
+});
+
 publish();
 pump();
