@@ -53,7 +53,7 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
     return this.#engine instanceof RemoteEngine ? this.#engine.linkedDestinations : undefined;
   }
 
-  /** For a test that looks at a worker-mode shipper's ring and its worker's resource limits. */
+  /** For a test that looks at a worker-mode shipper's ring, its worker's resource limits, or the worker. */
   private get workerView(): RemoteEngine['workerView'] | undefined {
     return this.#engine instanceof RemoteEngine ? this.#engine.workerView : undefined;
   }

@@ -203,13 +203,11 @@ function pump(): void {
   // Asleep until the program's thread writes: it wakes the worker when it sees this flag.
   Atomics.store(ctl, Ctl.sleeping, 1);
   const written = Atomics.load(ctl, Ctl.written);
-  if (reader.pending) {
-    Atomics.store(ctl, Ctl.sleeping, 0);
-    setImmediate(pump);
-    return;
-  }
-  const waited = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.written, written);
-  if (waited.async) void waited.value.then(wake);
+  // Written since the drain (or since the look at `written`): read again rather than wait.
+  const waited = reader.pending
+    ? undefined
+    : (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.written, written);
+  if (waited?.async) void waited.value.then(wake);
   else {
     Atomics.store(ctl, Ctl.sleeping, 0);
     setImmediate(pump);
