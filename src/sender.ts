@@ -178,6 +178,8 @@ export class Sender implements SenderPort {
     let skewRetries = 0;
     /** Whether this attempt's failure came from a creation (whose throttles are not PutLogEvents'). */
     let creationFailed = false;
+    /** The service's answer was taken (see `accept`): the batch is counted, whatever p-retry does after. */
+    let answered = false;
     const signal = this.#controller.signal;
     try {
       await pRetry(
@@ -221,6 +223,7 @@ export class Sender implements SenderPort {
             throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
           }
           this.accept(stream, events, response, attempts, now() - startedAt);
+          answered = true;
           if (this.#limit) {
             this.#limit.succeeded(now() - attemptStartedAt, now());
             this.applyLimit();
@@ -275,7 +278,9 @@ export class Sender implements SenderPort {
         },
       );
     } catch (error) {
-      if (events.length === 0) return;
+      // p-retry looks at the signal again once an attempt has succeeded: an abort in between (a
+      // hook that closes) must not count the events sent a second time, as closed.
+      if (events.length === 0 || answered) return;
       if (signal.aborted) {
         this.hooks.dropped(stream, events, 'closed');
         return;

@@ -1,9 +1,15 @@
-// The sender's retry policy by error class, driven through LogShipper with a mocked client.
-import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+// The sender's retry policy by error class, driven through LogShipper with a mocked client; and one
+// race driven through the Sender itself.
+import { CloudWatchLogsClient, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it, vi } from 'vitest';
+import { Client } from '../src/client.js';
+import { Creation } from '../src/creation.js';
+import { Stream } from '../src/destination.js';
 import type { DeliveryError } from '../src/errors.js';
-import { CREDENTIALS_RETRY_MS } from '../src/sender.js';
-import { cwl, expectBalanced, makeShipper, sentMessages } from './support/shipper.js';
+import type { DropReason, LogEvent } from '../src/event.js';
+import { resolveOptions } from '../src/options.js';
+import { CREDENTIALS_RETRY_MS, Sender } from '../src/sender.js';
+import { cwl, expectBalanced, makeShipper, sentMessages, T0 } from './support/shipper.js';
 
 /** The refusal AWS sends for a request signed with a clock more than 5 minutes off, once the SDK corrected it. */
 function signatureExpired(): Error {
@@ -93,5 +99,40 @@ describe('Sender — credentials', () => {
     expect(expectBalanced(shipper).dropped.failed).toBe(3);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ kind: 'credentials', reason: 'failed', events: 3 });
+  });
+});
+
+describe('Sender — an abort as a batch is acknowledged', () => {
+  it('counts the batch as sent, and not as closed too', async () => {
+    // Prepare: a sender whose 'sent' hook aborts it, as a hook that closes the shipper could; p-retry
+    // looks at the signal again after the attempt that succeeded.
+    const resolved = resolveOptions({
+      logGroupName: '/test/group',
+      logStreamName: 'stream-1',
+      client: new CloudWatchLogsClient({ region: 'us-east-1' }),
+    });
+    const client = new Client(resolved.client, resolved.clientConfig);
+    const sent: number[] = [];
+    const dropped: DropReason[] = [];
+    const sender: Sender = new Sender(client, new Creation(client, resolved, () => {}), resolved, {
+      sent: (_stream, events) => {
+        sent.push(events.length);
+        sender.abort();
+      },
+      dropped: (_stream, _events, reason) => dropped.push(reason),
+      failed: () => {},
+      retried: () => {},
+      entityRejected: () => {},
+      capacityFreed: () => {},
+      eventTooLarge: () => {},
+    });
+    const stream = new Stream({ logGroupName: '/test/group', logStreamName: 'stream-1' });
+    const events: LogEvent[] = [{ timestamp: T0, message: 'once', bytes: 4, kind: 'event' }];
+    // Act
+    await sender.schedule(stream, { events, bytes: 30 });
+    // Assess
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(1);
+    expect(sent).toEqual([1]);
+    expect(dropped).toEqual([]);
   });
 });
