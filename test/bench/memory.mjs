@@ -97,8 +97,8 @@ export async function run() {
   );
   const bound = maxBufferedBytes + 32 * MiB;
   console.log(
-    `10× overload of maxBufferedBytes ${fmt(maxBufferedBytes)}, endpoint down: peak RSS growth, ` +
-      `beside the bound maxBufferedBytes + 32 MiB = ${fmt(bound)}`,
+    `10× overload of maxBufferedBytes ${fmt(maxBufferedBytes)}, endpoint down: peak RSS growth from a started ` +
+      `shipper (ready(); a start's own cost is the cold-start section's), beside the bound maxBufferedBytes + 32 MiB = ${fmt(bound)}`,
   );
   for (const { size, producer, policies } of rows) {
     const name = size >= 1000 ? `${size / 1000} KB` : `${size} B`;

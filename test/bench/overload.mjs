@@ -1,6 +1,9 @@
 // One side of the 10× overload measurement, run in a process of its own so that each starts from
 // the same RSS: `node --expose-gc overload.mjs producer|shipper <maxBufferedBytes> <dropOldest|dropNewest> <messageBytes> [main|worker]`.
-// In worker mode the growth includes the worker's start (its isolate and its copy of the SDK) and the ring.
+// The growth is the outage's: it is measured from a shipper that has started (`ready()`: in main mode
+// its client made, the SDK loaded here before, as it always was; in worker mode the worker running
+// with its own SDK), as a service's would have long before its endpoint went down. What a start
+// costs is the cold-start section's. The ring and the worker's arena are in the growth.
 // The producer makes the same messages in both modes; only `shipper` logs them. Prints JSON.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -51,6 +54,8 @@ const shipper =
       })
     : undefined;
 shipper?.on('error', () => {});
+// Started, so that the events reach the shipper's buffers rather than a ring nobody reads yet.
+if (shipper && !(await shipper.ready())) throw new Error('the shipper could not start');
 
 globalThis.gc();
 const base = process.memoryUsage().rss;
