@@ -118,6 +118,7 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
         // kept already, go with it.
         headDropped = reason;
         unkeep(kept, dropped, reason, t);
+        previous = kept.length > 0 ? (kept[kept.length - 1] as LogEvent).timestamp : Number.NEGATIVE_INFINITY;
       }
       if (reason !== undefined) dropped.push({ event, reason });
       else {

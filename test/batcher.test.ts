@@ -361,6 +361,15 @@ describe('createBatches — properties', () => {
           });
           const sent = new Set(batches.flatMap((b) => b.events));
           const gone = new Set(dropped.map((d) => d.event));
+          // Dropped in input order; each batch in timestamp order.
+          const input = made.flat();
+          const at = dropped.map((d) => input.indexOf(d.event));
+          expect(at).toEqual([...at].sort((a, b) => a - b));
+          for (const b of batches)
+            for (let j = 1; j < b.events.length; j++)
+              expect((b.events[j] as LogEvent).timestamp).toBeGreaterThanOrEqual(
+                (b.events[j - 1] as LogEvent).timestamp,
+              );
           for (const pieces of made) {
             const kept = pieces.filter((p) => sent.has(p)).length;
             expect([0, pieces.length]).toContain(kept);

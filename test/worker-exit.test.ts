@@ -87,12 +87,20 @@ describe('worker mode at the end of the process', () => {
         `await shipper.ready();
         shipper.workerView.worker.postMessage(null);
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+        // After the shipper's own 'exit' listener: what stats() says of the events the worker held.
+        process.on('exit', () => {
+          const { logged, buffered, inFlight, dropped } = shipper.stats();
+          console.error('stats ' + JSON.stringify({ logged, buffered, inFlight, internal: dropped.internal }));
+        });
         process.exit(0);`,
         'exitTimeoutMs: 60_000,',
       ),
     );
     expect(code).toBe(0);
     expect(stderr).not.toContain('Error');
+    // Lost with the worker, and counted so, though its 'exit' event never reached the program's thread.
+    const stats = JSON.parse(/^stats (.*)$/m.exec(stderr)?.[1] ?? 'null');
+    expect(stats).toEqual({ logged: EVENTS, buffered: 0, inFlight: 0, internal: EVENTS });
     // Far below the minute the wait would take; loose for start-up and a loaded machine.
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 90_000);

@@ -686,9 +686,12 @@ export class RemoteEngine implements Engine {
     if (this.pending() === 0) return false;
     Atomics.store(this.#ctl, Ctl.exitDone, 0);
     // A worker that has ended by itself, though its 'exit' event has not reached this thread, sends
-    // nothing more. Looked at after the store: a worker ending from here on sets `exitDone` after it,
-    // which ends the wait.
-    if (Atomics.load(this.#ctl, Ctl.gone) === 1) return false;
+    // nothing more: what it held is lost, as that event would have counted it. Looked at after the
+    // store: a worker ending from here on sets `exitDone` after it, which ends the wait.
+    if (Atomics.load(this.#ctl, Ctl.gone) === 1) {
+      this.#workerEnded();
+      return false;
+    }
     this.#post({ type: 'exit', timeoutMs: this.#options.exitTimeoutMs });
     return true;
   }

@@ -66,6 +66,16 @@ if (priorityFailure !== undefined) {
 
 const reader = new TransportReader(data.transport);
 const ctl = reader.ctl;
+
+// Ending by itself (an uncaught error, say, from here on, start-up included), the worker says so, and
+// ends any wait of the program's `'exit'`: Node tells the program's thread only through its event
+// loop, which may never turn again. An isolate out of memory ends without `'exit'`, as a
+// `terminate()` does: the program's thread then hears of it through that event alone.
+process.on('exit', () => {
+  Atomics.store(ctl, Ctl.gone, 1);
+  Atomics.store(ctl, Ctl.exitDone, 1);
+  Atomics.notify(ctl, Ctl.exitDone);
+});
 const counters = new Int32Array(data.stats);
 const values = new Float64Array(STATS_LENGTH);
 
@@ -306,14 +316,6 @@ function structuredSafe(value: object): unknown {
     return undefined;
   }
 }
-
-// Ending by itself (an uncaught error, say), the worker says so, and ends any wait of the program's
-// `'exit'`: Node tells the program's thread only through its event loop, which may never turn again.
-process.on('exit', () => {
-  Atomics.store(ctl, Ctl.gone, 1);
-  Atomics.store(ctl, Ctl.exitDone, 1);
-  Atomics.notify(ctl, Ctl.exitDone);
-});
 
 publish();
 pump();
