@@ -103,6 +103,50 @@ export function putLogEventsBody(input: PutInput): Buffer {
   return Buffer.from(out.subarray(0, at));
 }
 
+/**
+ * Each batch's body, by the array of its events, as long as the array lives. A batch is retried with
+ * the same array (one that lost events out of the window is a new one): its later attempts send the
+ * bytes written for the first instead of writing and copying them again. While the endpoint is down,
+ * rewritten bodies were most of the shipper's memory besides the buffers: a full batch's every
+ * attempt left a megabyte outside the heap until the next garbage collection.
+ */
+const bodies = new WeakMap<PutInput['logEvents'], ReusedBody>();
+
+interface ReusedBody {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly entity: Entity | undefined;
+  readonly body: Buffer;
+}
+
+/**
+ * `putLogEventsBody(input)`, or the body already written for the same events to the same place. A
+ * client middleware that rewrites the events makes a new array each time (and so a new body); one
+ * that changed them in place, the same way each time, left the bytes the first body has.
+ */
+export function reusableBody(input: PutInput): Buffer {
+  const events = input.logEvents;
+  const known = bodies.get(events);
+  if (
+    known !== undefined &&
+    known.logGroupName === input.logGroupName &&
+    known.logStreamName === input.logStreamName &&
+    known.entity === input.entity
+  ) {
+    return known.body;
+  }
+  const body = putLogEventsBody(input);
+  if (typeof events === 'object' && events !== null) {
+    bodies.set(events, {
+      logGroupName: input.logGroupName,
+      logStreamName: input.logStreamName,
+      entity: input.entity,
+      body,
+    });
+  }
+  return body;
+}
+
 /** The members of the model, as `JSON.stringify` is to see them (the order is the model's). */
 function modelMembers(input: PutInput): object {
   return {
@@ -212,7 +256,7 @@ export function putLogEventsCommand(
   // the serializer is handed the input without its events, which costs it nothing.
   type Args = { input: PutInput };
   const writeBody = (next: (args: Args) => Promise<unknown>) => (args: Args) => {
-    body = putLogEventsBody(args.input);
+    body = reusableBody(args.input);
     return next({ ...args, input: { ...args.input, logEvents: [] } });
   };
   command.middlewareStack.addRelativeTo(

@@ -3,7 +3,7 @@ import * as awsSdk from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogsClient, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PutInput, putLogEventsBody, putLogEventsCommand } from '../src/wire.js';
+import { type PutInput, putLogEventsBody, putLogEventsCommand, reusableBody } from '../src/wire.js';
 
 type Logger = NonNullable<ConstructorParameters<typeof CloudWatchLogsClient>[0]>['logger'];
 
@@ -267,6 +267,49 @@ describe('the PutLogEvents body', () => {
     expect(Buffer.from(ours.body).equals(putLogEventsBody(input))).toBe(true);
     expect(ours.headers['content-length']).toBe(String(ours.body.byteLength));
     expect(ours.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(ours.body).digest('hex'));
+  });
+
+  it("sends a batch's later attempts the body its first wrote, and only for the same events and place", async () => {
+    // Prepare: a handler that keeps the bodies themselves, not copies. The sender retries a batch
+    // with a new command over the same array of events.
+    const bodies: unknown[] = [];
+    client = new CloudWatchLogsClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async (request: { body: unknown }) => {
+          bodies.push(request.body);
+          const { Readable } = await import('node:stream');
+          return {
+            response: {
+              statusCode: 200,
+              headers: { 'content-type': 'application/x-amz-json-1.1' },
+              body: Readable.from([Buffer.from('{}')]),
+            },
+          };
+        },
+      },
+    });
+    const logEvents = [
+      { timestamp: 1, message: 'one' },
+      { timestamp: 2, message: 'two' },
+    ];
+    const input: PutInput = { logGroupName: 'g', logStreamName: 's', logEvents };
+    // Act: two attempts of one batch; the same events, copied; the same array to another stream.
+    await client.send(putLogEventsCommand(awsSdk, { ...input }));
+    await client.send(putLogEventsCommand(awsSdk, { ...input }));
+    await client.send(putLogEventsCommand(awsSdk, { ...input, logEvents: [...logEvents] }));
+    await client.send(putLogEventsCommand(awsSdk, { ...input, logStreamName: 'other' }));
+    // Assess
+    const [first, again, copied, other] = bodies as Buffer[];
+    expect(again).toBe(first);
+    expect(first?.equals(putLogEventsBody(input))).toBe(true);
+    expect(copied).not.toBe(first);
+    expect(copied?.equals(putLogEventsBody(input))).toBe(true);
+    expect(JSON.parse(String(other)).logStreamName).toBe('other');
+    expect(reusableBody({ ...input, logStreamName: 'other' })).toBe(other);
   });
 
   it('tells a configured logger the destination and the number of events, never a message', async () => {
