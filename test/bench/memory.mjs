@@ -106,10 +106,13 @@ export async function run() {
       `  messages of ${name.padEnd(6)} (${policies[0].count.toLocaleString('en-US')} logged): ` +
         `the producer alone ${fmt(producer.growth)}`,
     );
-    for (const { policy, growth, overflow } of policies) {
+    for (const { policy, growth, overflow, held } of policies) {
       const net = growth - producer.growth;
+      // What the buffers held at the end, headers included: the bound reached, or not.
+      const heldBytes = held * (size + EVENT_MEMORY_OVERHEAD_BYTES);
       console.log(
-        `    ${policy.padEnd(18)} ${fmt(growth).padStart(10)} (${overflow.toLocaleString('en-US')} dropped as overflow)` +
+        `    ${policy.padEnd(18)} ${fmt(growth).padStart(10)} (${overflow.toLocaleString('en-US')} dropped as overflow, ` +
+          `${fmt(heldBytes)} held)` +
           ` → ${ratio(growth, bound)} of the bound (target ≤ 1×); less the producer's ${fmt(net)}: ${ratio(net, bound)}`,
       );
     }

@@ -4,8 +4,13 @@
 // its client made, the SDK loaded here before, as it always was; in worker mode the worker running
 // with its own SDK), as a service's would have long before its endpoint went down. What a start
 // costs is the cold-start section's. The ring and the worker's arena are in the growth.
-// The producer makes the same messages in both modes; only `shipper` logs them. Prints JSON.
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+// The producer makes the same messages in both modes; only `shipper` logs them. In worker mode it
+// lets the worker read the ring (it waits while more of it is unread than half the smallest ring,
+// about where `log()` answers `false`): unpaced, it logs faster than a gigabyte a second, and while the worker made
+// its first request most of the overload was dropped at a full ring, never reaching the buffers
+// whose bound is measured. What is held at the end is printed, to show the bound was reached.
+// Prints JSON.
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LogShipper } from '../../dist/index.js';
 
@@ -63,6 +68,10 @@ let peak = base;
 let sink = 0;
 // Look at RSS about every 4 MiB logged, and let the event loop run (the shipper's retries, timers).
 const every = Math.max(1, Math.floor((4 * 1024 * 1024) / messageBytes));
+// The ring between the threads, in worker mode (an internal view, for this measurement), and how
+// much of it may be unread: half the smallest ring (4 MiB; 8 MiB for this bound).
+const ring = thread === 'worker' ? shipper?.workerView : undefined;
+const halfRing = 2 * 1024 * 1024;
 for (let i = 0; i < count; i++) {
   const text = message(i);
   if (shipper) shipper.log(text);
@@ -71,9 +80,21 @@ for (let i = 0; i < count; i++) {
   if (i % every === 0) {
     peak = Math.max(peak, process.memoryUsage().rss);
     await yieldToLoop();
+    while (ring !== undefined && shipper.workerView.unreadBytes > halfRing) {
+      await sleep(1);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
   }
 }
 peak = Math.max(peak, process.memoryUsage().rss);
 const stats = shipper?.stats();
-console.log(JSON.stringify({ count, growth: peak - base, overflow: stats?.dropped.overflow ?? 0, sink }));
+console.log(
+  JSON.stringify({
+    count,
+    growth: peak - base,
+    overflow: stats?.dropped.overflow ?? 0,
+    held: stats === undefined ? 0 : stats.buffered + stats.inFlight,
+    sink,
+  }),
+);
 process.exit(0);
