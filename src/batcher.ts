@@ -131,7 +131,7 @@ export function batchEvents(events: readonly LogEvent[], limits: BatchLimits): B
   // Array.prototype.sort is stable (ES2019), which keeps arrival order among equal timestamps.
   if (!sorted) kept.sort(byTimestamp);
 
-  return { batches: split(kept, maxBatchBytes, maxBatchEvents), dropped };
+  return { batches: intoBatches(kept, maxBatchBytes, maxBatchEvents), dropped };
 }
 
 /**
@@ -147,7 +147,12 @@ function unkeep(kept: LogEvent[], dropped: DroppedEvent[], reason: DropReason, t
   for (const event of kept.splice(first)) dropped.push({ event, reason });
 }
 
-function split(events: LogEvent[], maxBatchBytes: number, maxBatchEvents: number): Batch[] {
+/**
+ * Cuts events sorted by timestamp into requests, filled greedily: a request ends only where the next
+ * event would break the count, byte or 24-hour limit. Also the sender's, for events it sends again
+ * once pieces in them were cut again (see `bisect.ts`). @internal
+ */
+export function intoBatches(events: LogEvent[], maxBatchBytes: number, maxBatchEvents: number): Batch[] {
   const batches: Batch[] = [];
   const n = events.length;
   let start = 0;

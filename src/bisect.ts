@@ -10,8 +10,9 @@
  * refused when the budget is spent is dropped whole, so that an error that concerns every event
  * (or the request itself, under a name we bisect) cannot turn one request into thousands.
  */
-import type { LogEvent } from './event.js';
-import { eventSize } from './rules.js';
+import { cutAgain, type DropReason, type LogEvent } from './event.js';
+import { MIN_LEARNED_EVENT_BYTES } from './event-limit.js';
+import { eventSize, maxMessageBytes } from './rules.js';
 
 /**
  * The error names that may be one event's fault, and only those. `InvalidParameterException` is
@@ -87,15 +88,28 @@ export function halves(events: readonly LogEvent[]): [LogEvent[], LogEvent[]] | 
 }
 
 /**
- * Splits `events` into the messages within `maxEventBytes` and those with an event over it, each in
- * order; a message of several pieces goes whole to one side or the other.
+ * What a refusal that names the event size limit leaves of `events`: the messages refused, and the
+ * events to send again, both in order; `undefined` when no event is over `maxEventBytes`.
+ *
+ * A split message over the limit is not refused: its first piece may have been stored already, in a
+ * request before this one (a cut steps back to a character boundary, so a later piece can be up to 3
+ * bytes larger than the first, and alone over the limit), so that refusing the rest would store the
+ * message with a gap and count it sent. Its events over the limit are cut again under it instead
+ * ({@link cutAgain}), in their place, and the message arrives whole and in order. A message of one
+ * event is refused whole (nothing of it was stored; a first piece whose pieces follow in a later
+ * request is one too, and the scheduler drops those with it), and so is every message when the limit
+ * is below the lowest the shipper learns (`MIN_LEARNED_EVENT_BYTES`, which also bounds the pieces a
+ * cut makes).
  */
-export function bySize(
+export function refit(
   events: readonly LogEvent[],
   maxEventBytes: number,
-): { within: LogEvent[]; over: LogEvent[] } {
-  const within: LogEvent[] = [];
-  const over: LogEvent[] = [];
+): { resend: LogEvent[]; refused: LogEvent[] } | undefined {
+  const resend: LogEvent[] = [];
+  const refused: LogEvent[] = [];
+  const maxBytes = maxMessageBytes(maxEventBytes);
+  const canCut = maxEventBytes >= MIN_LEARNED_EVENT_BYTES;
+  let anyOver = false;
   let start = 0;
   while (start < events.length) {
     let end = start + 1;
@@ -103,11 +117,18 @@ export function bySize(
     let tooLarge = false;
     for (let i = start; i < end; i++)
       if (eventSize((events[i] as LogEvent).bytes) > maxEventBytes) tooLarge = true;
-    const side = tooLarge ? over : within;
-    for (let i = start; i < end; i++) side.push(events[i] as LogEvent);
+    const split = end - start > 1 || (events[start] as LogEvent).kind === 'piece';
+    for (let i = start; i < end; i++) {
+      const event = events[i] as LogEvent;
+      if (!tooLarge) resend.push(event);
+      else if (!split || !canCut) refused.push(event);
+      else if (event.bytes <= maxBytes) resend.push(event);
+      else for (const piece of cutAgain(event, maxBytes)) resend.push(piece);
+    }
+    if (tooLarge) anyOver = true;
     start = end;
   }
-  return { within, over };
+  return anyOver ? { resend, refused } : undefined;
 }
 
 /** One refused batch's bisection: its budget, and the events refused on their own so far. */
@@ -117,6 +138,8 @@ export class Bisection {
   readonly refused: LogEvent[] = [];
   /** The first refusal that singled events out: what the report names. */
   error: unknown;
+  /** Why each event dropped in this bisection so far was dropped, by the event it stands in for. */
+  readonly #lost = new Map<LogEvent, DropReason>();
 
   constructor(events: number) {
     this.#remaining = bisectionBudget(events);
@@ -137,5 +160,15 @@ export class Bisection {
   refuse(events: readonly LogEvent[], error: unknown): void {
     if (this.refused.length === 0) this.error = error;
     for (const event of events) this.refused.push(event);
+  }
+
+  /** `events` were dropped, for `reason` (refused, or otherwise: failed, closed, out of the window). */
+  lose(events: readonly LogEvent[], reason: DropReason): void {
+    for (const event of events) this.#lost.set(event.cutFrom ?? event, reason);
+  }
+
+  /** Why `event`, or a part of the event it was cut from, was dropped; `undefined` when none was. */
+  lostAs(event: LogEvent): DropReason | undefined {
+    return this.#lost.get(event.cutFrom ?? event);
   }
 }

@@ -51,6 +51,12 @@ export interface LogEvent {
   /** UTF-8 bytes of `message`, without the per-event overhead. */
   readonly bytes: number;
   readonly kind: EventKind;
+  /**
+   * Set on a piece the sender cut again, under an event size limit the service named after the
+   * message was split (see `bisect.ts`): the event the scheduler batched, which this piece stands
+   * in for, so that whatever follows that event follows this piece too. Absent on every other event.
+   */
+  readonly cutFrom?: LogEvent;
 }
 
 /** How many logged events `event` stands for: 1 for an `'event'`, 0 for a piece or a marker. */
@@ -222,6 +228,25 @@ function truncate(message: string, bytes: number, timestamp: number, maxMessageB
 }
 
 function split(message: string, timestamp: number, maxMessageBytes: number): LogEvent[] {
+  return cut(message, timestamp, maxMessageBytes, 'event');
+}
+
+/**
+ * Cuts an event of a split message (its first piece or a later one) that is over a limit learned
+ * since the split into pieces within `maxMessageBytes`, the way the split cut it: in order, at
+ * character boundaries, the first of its kind and the others `'piece'`, so that the message still
+ * weighs one. Each stands in for the event the scheduler batched (`cutFrom`). `maxMessageBytes`
+ * must hold any character (>= 4 bytes).
+ */
+export function cutAgain(event: LogEvent, maxMessageBytes: number): LogEvent[] {
+  const cutFrom = event.cutFrom ?? event;
+  return cut(event.message, event.timestamp, maxMessageBytes, event.kind).map((piece) => ({
+    ...piece,
+    cutFrom,
+  }));
+}
+
+function cut(message: string, timestamp: number, maxMessageBytes: number, kind: EventKind): LogEvent[] {
   const utf8 = Buffer.from(message, 'utf8');
   const pieces: LogEvent[] = [];
   let start = 0;
@@ -233,7 +258,7 @@ function split(message: string, timestamp: number, maxMessageBytes: number): Log
       timestamp,
       message: utf8.toString('utf8', start, end),
       bytes: end - start,
-      kind: pieces.length === 0 ? 'event' : 'piece',
+      kind: pieces.length === 0 ? kind : 'piece',
     });
     start = end;
   }

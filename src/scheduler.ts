@@ -151,14 +151,15 @@ export class Scheduler {
    * `events` of `stream` were dropped on the way (refused, failed, out of the window, closed): the
    * pieces of a split message they end in, carried for later requests, go with them, so that no
    * fragment of a dropped message is stored. The pieces weigh nothing: the ledger counted the
-   * message with its first piece.
+   * message with its first piece. A piece the sender cut again stands in for the event it was cut
+   * from (`cutFrom`): dropping any of it drops what goes on from that event.
    */
   dropContinuation(stream: Stream, events: readonly LogEvent[]): void {
     const carry = stream.sending.carry;
     // A drop marker may stand between the message's batches: look through the carry, which is short.
     const at = carry.findIndex((batch) => {
       const anchor = this.#continues.get(batch);
-      return anchor !== undefined && events.includes(anchor);
+      return anchor !== undefined && events.some((event) => (event.cutFrom ?? event) === anchor);
     });
     while (at !== -1 && at < carry.length) {
       const next = carry[at] as Batch;

@@ -2,8 +2,8 @@ import { setMaxListeners } from 'node:events';
 import type { Entity, PutLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
-import type { Batch } from './batcher.js';
-import { Bisection, bySize, halves, isBisectable, tooLargeLimit } from './bisect.js';
+import { type Batch, intoBatches } from './batcher.js';
+import { Bisection, halves, isBisectable, refit, tooLargeLimit } from './bisect.js';
 import type { Client } from './client.js';
 import { AdaptiveLimit } from './concurrency.js';
 import type { Creation } from './creation.js';
@@ -60,6 +60,9 @@ export interface SenderOptions {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryTimeMs: number;
+  /** The request limits, for events sent again once pieces in them were cut again (see `bisect.ts`). */
+  readonly maxBatchBytes: number;
+  readonly maxBatchEvents: number;
   /** Bounds the bytes of batches set aside while their streams are created. */
   readonly maxBufferedBytes: number;
   readonly now: () => number;
@@ -185,7 +188,7 @@ export class Sender implements SenderPort {
       await pRetry(
         async () => {
           attempts++;
-          events = this.recheckWindow(stream, events);
+          events = this.recheckWindow(stream, events, bisection);
           if (events.length === 0) return;
           const attempted = events;
           let attemptStartedAt = 0;
@@ -222,7 +225,7 @@ export class Sender implements SenderPort {
             // p-retry never retries a plain TypeError; the classification decides here instead.
             throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
           }
-          this.accept(stream, events, response, attempts, now() - startedAt);
+          this.accept(stream, events, response, attempts, now() - startedAt, bisection);
           answered = true;
           if (this.#limit) {
             this.#limit.succeeded(now() - attemptStartedAt, now());
@@ -282,7 +285,7 @@ export class Sender implements SenderPort {
       // hook that closes) must not count the events sent a second time, as closed.
       if (events.length === 0 || answered) return;
       if (signal.aborted) {
-        this.hooks.dropped(stream, events, 'closed');
+        this.drop(stream, events, 'closed', bisection);
         return;
       }
       const reason = error instanceof StopRetrying ? error.reason : 'rejected';
@@ -291,7 +294,7 @@ export class Sender implements SenderPort {
         await this.bisect(stream, events, cause, bisection);
         return;
       }
-      this.hooks.dropped(stream, events, reason);
+      this.drop(stream, events, reason, bisection);
       this.hooks.failed(stream, reason, cause, events);
     }
   }
@@ -300,8 +303,9 @@ export class Sender implements SenderPort {
    * A whole request was refused for what may be one event's fault: finds the events refused on
    * their own by sending halves again, in order (so the pieces of a split message still arrive in
    * order), each through the request slots and retry policy. A refusal that names the endpoint's
-   * event size limit singles out the events over it at once, without a request each. Those refused
-   * on their own are dropped as `rejected` and reported once, when the bisection ends.
+   * event size limit singles out the events over it at once, without a request each: a split
+   * message's are cut again under it and sent with the rest, the others refused (see `refit`). Those
+   * refused on their own are dropped as `rejected` and reported once, when the bisection ends.
    */
   private async bisect(
     stream: Stream,
@@ -311,18 +315,20 @@ export class Sender implements SenderPort {
   ): Promise<void> {
     const bisection = within ?? new Bisection(events.length);
     const refuse = (refused: LogEvent[]): void => {
-      this.hooks.dropped(stream, refused, 'rejected');
+      this.drop(stream, refused, 'rejected', bisection);
       bisection.refuse(refused, error);
     };
     const limit = tooLargeLimit(error);
     if (limit !== undefined) this.hooks.eventTooLarge(limit);
-    const { within: fitting, over } =
-      limit === undefined ? { within: events, over: [] } : bySize(events, limit);
-    if (over.length > 0) {
-      refuse(over);
-      if (fitting.length > 0) {
-        if (bisection.take(1)) await this.send(stream, fitting, batchSize(fitting), bisection);
-        else refuse(fitting);
+    const refitted = limit === undefined ? undefined : refit(events, limit);
+    if (refitted !== undefined) {
+      const { resend, refused } = refitted;
+      if (refused.length > 0) refuse(refused);
+      if (resend.length > 0) {
+        // One take, even when pieces cut again need more requests than one: how many is bounded by
+        // the bytes and the limit (at least 1,024), not a guess that may have to be made again.
+        if (bisection.take(1)) await this.resend(stream, resend, bisection);
+        else refuse(resend);
       }
     } else {
       // One message (an event, or the pieces of one) is refused on its own; so is what is left
@@ -338,6 +344,44 @@ export class Sender implements SenderPort {
     if (within === undefined && bisection.refused.length > 0) {
       this.hooks.failed(stream, 'rejected', bisection.error, bisection.refused);
     }
+  }
+
+  /**
+   * Sends `events` again, in order, once pieces in them were cut again: in as many requests as the
+   * request limits now need (a piece cut again weighs 26 bytes more per cut), each sent once the one
+   * before it settled, since the pieces of a message share a timestamp and only arrival order keeps
+   * them in order. A request that goes on with a message the request before it lost (in part) leaves
+   * that message's pieces out, dropped with it: no piece of a message is stored after a gap in it,
+   * as the scheduler does with the requests it carries (`dropContinuation`).
+   */
+  private async resend(stream: Stream, events: LogEvent[], bisection: Bisection): Promise<void> {
+    const { maxBatchBytes, maxBatchEvents } = this.options;
+    let previous: LogEvent | undefined;
+    for (const batch of intoBatches(events, maxBatchBytes, maxBatchEvents)) {
+      let part = batch.events;
+      const lost = previous === undefined ? undefined : bisection.lostAs(previous);
+      previous = part[part.length - 1];
+      if (lost !== undefined) {
+        let pieces = 0;
+        while (pieces < part.length && (part[pieces] as LogEvent).kind === 'piece') pieces++;
+        if (pieces > 0) {
+          this.drop(stream, part.slice(0, pieces), lost, bisection);
+          part = part.slice(pieces);
+        }
+      }
+      if (part.length > 0) await this.send(stream, part, batchSize(part), bisection);
+    }
+  }
+
+  /** `events` left flight without being stored: the owner is told, and the bisection they are part of. */
+  private drop(
+    stream: Stream,
+    events: LogEvent[],
+    reason: DropReason,
+    bisection: Bisection | undefined,
+  ): void {
+    this.hooks.dropped(stream, events, reason);
+    bisection?.lose(events, reason);
   }
 
   /**
@@ -380,7 +424,7 @@ export class Sender implements SenderPort {
   }
 
   /** Drops what aged out of (or is not yet inside) the accepted window since the batch was made. */
-  private recheckWindow(stream: Stream, events: LogEvent[]): LogEvent[] {
+  private recheckWindow(stream: Stream, events: LogEvent[], bisection: Bisection | undefined): LogEvent[] {
     const window = acceptedWindow(this.options.now(), this.options.retentionInDays);
     // Batches are sorted: checking the ends is enough in the common case.
     if (
@@ -398,8 +442,8 @@ export class Sender implements SenderPort {
       else if (outside === 'tooNew') tooNew.push(event);
       else kept.push(event);
     }
-    if (tooOld.length > 0) this.hooks.dropped(stream, tooOld, 'tooOld');
-    if (tooNew.length > 0) this.hooks.dropped(stream, tooNew, 'tooNew');
+    if (tooOld.length > 0) this.drop(stream, tooOld, 'tooOld', bisection);
+    if (tooNew.length > 0) this.drop(stream, tooNew, 'tooNew', bisection);
     return kept;
   }
 
@@ -425,6 +469,7 @@ export class Sender implements SenderPort {
     response: PutLogEventsCommandOutput,
     attempts: number,
     durationMs: number,
+    bisection: Bisection | undefined,
   ): void {
     const entityWarning = rejectedEntityWarning(response.rejectedEntityInfo);
     if (entityWarning !== undefined) this.hooks.entityRejected(entityWarning);
@@ -434,9 +479,9 @@ export class Sender implements SenderPort {
       return;
     }
     const { stored, tooOld, expired, tooNew } = splitRejected(events, info);
-    if (tooOld.length > 0) this.hooks.dropped(stream, tooOld, 'tooOld');
-    if (expired.length > 0) this.hooks.dropped(stream, expired, 'expired');
-    if (tooNew.length > 0) this.hooks.dropped(stream, tooNew, 'tooNew');
+    if (tooOld.length > 0) this.drop(stream, tooOld, 'tooOld', bisection);
+    if (expired.length > 0) this.drop(stream, expired, 'expired', bisection);
+    if (tooNew.length > 0) this.drop(stream, tooNew, 'tooNew', bisection);
     this.hooks.sent(stream, stored, batchSize(stored), attempts, durationMs);
   }
 }

@@ -9,11 +9,19 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { bisectionBudget, bySize, halves, isBisectable, tooLargeLimit } from '../src/bisect.js';
+import { bisectionBudget, halves, isBisectable, refit, tooLargeLimit } from '../src/bisect.js';
 import type { DeliveryError } from '../src/errors.js';
 import type { LogEvent } from '../src/event.js';
 import { EVENT_LIMIT_WARNING_CODE, EventLimit } from '../src/event-limit.js';
-import { cwl, expectBalanced, makeShipper, sentMessages, shippers, throttled } from './support/shipper.js';
+import {
+  cwl,
+  expectBalanced,
+  makeShipper,
+  sentMessages,
+  shippers,
+  T0,
+  throttled,
+} from './support/shipper.js';
 import { captureWarnings } from './support/warnings.js';
 
 const invalid = (message: string) =>
@@ -65,12 +73,13 @@ describe('bisect — the pure parts', () => {
     const events = ['a', 'bb', 'c', 'dd', 'e'].map((m) => event(m));
     // Act
     const [first, second] = halves(events) ?? [[], []];
-    const { within, over } = bySize(events, 27);
+    const { resend, refused } = refit(events, 27) ?? { resend: [], refused: [] };
     // Assess
     expect(first.map((e) => e.message)).toEqual(['a', 'bb', 'c']);
     expect(second.map((e) => e.message)).toEqual(['dd', 'e']);
-    expect(within.map((e) => e.message)).toEqual(['a', 'c', 'e']);
-    expect(over.map((e) => e.message)).toEqual(['bb', 'dd']);
+    expect(resend.map((e) => e.message)).toEqual(['a', 'c', 'e']);
+    expect(refused.map((e) => e.message)).toEqual(['bb', 'dd']);
+    expect(refit(events, 28)).toBeUndefined();
   });
 
   it('never cuts between the pieces of a split message, in halves or by size', () => {
@@ -82,7 +91,11 @@ describe('bisect — the pure parts', () => {
     // Act
     const split = halves(events);
     const carriedSplit = halves(carried);
-    const { within, over } = bySize([event('a'), event('m1'), event('mm2', 'piece'), event('b')], 27);
+    // Under a limit too low to cut to (below 1024), a split message over it is refused whole.
+    const { resend, refused } = refit([event('a'), event('m1'), event('mm2', 'piece'), event('b')], 27) ?? {
+      resend: [],
+      refused: [],
+    };
     // Assess
     expect(split?.map((half) => half.map((e) => e.message))).toEqual([['a', 'm1', 'm2', 'm3'], ['b']]);
     expect(carriedSplit?.map((half) => half.map((e) => e.message))).toEqual([
@@ -91,8 +104,46 @@ describe('bisect — the pure parts', () => {
     ]);
     expect(halves(oneMessage)).toBeUndefined();
     expect(halves([event('a')])).toBeUndefined();
-    expect(within.map((e) => e.message)).toEqual(['a', 'b']);
-    expect(over.map((e) => e.message)).toEqual(['m1', 'mm2']);
+    expect(resend.map((e) => e.message)).toEqual(['a', 'b']);
+    expect(refused.map((e) => e.message)).toEqual(['m1', 'mm2']);
+  });
+
+  it('cuts again, in place, the events of a split message over a learned limit, and refuses a message of one event over it', () => {
+    // Prepare: a request that begins with a piece of a message stored before it (1,200 bytes), then a
+    // message split in two whose first piece is over the limit, then a message of one event over it.
+    const carried = event('€'.repeat(400), 'piece');
+    const head = event('x'.repeat(1_000));
+    const tail = event('y'.repeat(10), 'piece');
+    const whole = event('z'.repeat(1_000));
+    const [a, b] = [event('a'), event('b')];
+    // Act
+    const result = refit([carried, a, head, tail, whole, b], 1_024);
+    // Assess: each event within 1,024 − 26 bytes, at character boundaries, in order.
+    expect(result?.refused).toEqual([whole]);
+    const resend = result?.resend ?? [];
+    expect(resend.map((e) => [e.kind, e.bytes])).toEqual([
+      ['piece', 996],
+      ['piece', 204],
+      ['event', 1],
+      ['event', 998],
+      ['piece', 2],
+      ['piece', 10],
+      ['event', 1],
+    ]);
+    expect(`${resend[0]?.message}${resend[1]?.message}`).toBe(carried.message);
+    expect(`${resend[3]?.message}${resend[4]?.message}`).toBe(head.message);
+    expect(resend.map((e) => e.cutFrom)).toEqual([
+      carried,
+      carried,
+      undefined,
+      head,
+      head,
+      undefined,
+      undefined,
+    ]);
+    expect(resend[2]).toBe(a);
+    expect(resend[5]).toBe(tail);
+    expect(resend[6]).toBe(b);
   });
 
   it('allows two refused events’ worth of extra requests: 4·⌈log₂ n⌉', () => {
@@ -384,5 +435,206 @@ describe('Sender — the event size limit the service names', () => {
     } finally {
       captured.restore();
     }
+  });
+});
+
+/**
+ * A mocked PutLogEvents that refuses, whole, a request holding an event over `limit(call)` (message
+ * UTF-8 bytes + 26, `call` counting from 0), in the service's words, or a message `refuses` picks;
+ * returns the events it stored, in the order it stored them.
+ */
+function endpointWithLimit(
+  limit: (call: number) => number,
+  refuses: (message: string) => boolean = () => false,
+): { timestamp: number; message: string }[] {
+  const stored: { timestamp: number; message: string }[] = [];
+  let calls = 0;
+  cwl.on(PutLogEventsCommand).callsFake(async (input: PutLogEventsCommandInput) => {
+    const max = limit(calls++);
+    const events = (input.logEvents ?? []).map((e) => ({
+      timestamp: e.timestamp as number,
+      message: e.message as string,
+    }));
+    for (const { message } of events) {
+      const size = Buffer.byteLength(message) + 26;
+      if (size > max) throw invalid(`Log event too large: ${size} bytes exceeds limit of ${max}`);
+    }
+    if (events.some((e) => refuses(e.message))) throw invalid('Invalid message');
+    stored.push(...events);
+    return {};
+  });
+  return stored;
+}
+
+describe('Sender — a split message over a limit learned after its first piece was stored', () => {
+  // Pieces of 2,022 bytes at most. A cut steps back to a character boundary, so the first piece ('a'
+  // and 673 '€': 2,020 bytes) is 2 bytes shorter than the second (674 '€'), and the third holds 53 '€'.
+  // An endpoint limit of 2,047 lies between the first two: it stores the first piece's request and
+  // refuses the second's. One piece per request.
+  const options = {
+    maxEventBytes: 2_048,
+    maxBatchBytes: 2_048,
+    oversizedEvents: 'split',
+    dropMarkers: false,
+  } as const;
+  const message = `a${'€'.repeat(1_400)}`;
+
+  it('cuts the later piece again under the limit the refusal names, so that the message arrives whole', async () => {
+    // Prepare
+    const shipper = makeShipper(options);
+    const errors: DeliveryError[] = [];
+    shipper.on('error', (error) => errors.push(error));
+    const stored = endpointWithLimit(() => 2_047);
+    const captured = captureWarnings();
+    try {
+      // Act
+      shipper.log(message);
+      shipper.log('after');
+      await shipper.flush();
+    } finally {
+      captured.restore();
+    }
+    // Assess: every byte of the message stored, in order, within the limit, and nothing dropped.
+    const messages = stored.map((e) => e.message);
+    expect(messages.slice(0, -1).join('')).toBe(message);
+    expect(messages.at(-1)).toBe('after');
+    for (const m of messages) expect(Buffer.byteLength(m) + 26).toBeLessThanOrEqual(2_047);
+    expect(expectBalanced(shipper)).toMatchObject({
+      logged: 2,
+      sent: 2,
+      split: 1,
+      dropped: expect.objectContaining({ rejected: 0 }),
+    });
+    expect(errors).toEqual([]);
+    expect(captured.warnings.map((w) => w.code)).toEqual([EVENT_LIMIT_WARNING_CODE]);
+  });
+
+  it('stores nothing of the message after a part of a piece cut again that the endpoint refuses', async () => {
+    // Prepare: the second piece is cut again into 673 '€' and 1 '€'; the endpoint refuses the second
+    // part for its content.
+    const shipper = makeShipper(options);
+    shipper.on('error', () => {});
+    const stored = endpointWithLimit(
+      () => 2_047,
+      (m) => m === '€',
+    );
+    const captured = captureWarnings();
+    try {
+      // Act
+      shipper.log(message);
+      shipper.log('after');
+      await shipper.flush();
+    } finally {
+      captured.restore();
+    }
+    // Assess: the third piece, carried in a request of its own, was not sent after the gap.
+    expect(stored.map((e) => e.message)).toEqual([`a${'€'.repeat(673)}`, '€'.repeat(673), 'after']);
+    expect(expectBalanced(shipper)).toMatchObject({ logged: 2, sent: 2 });
+  });
+
+  it('does not send the rest of a piece cut again when its first part is refused', async () => {
+    // Prepare: the endpoint refuses the first part of the second piece (673 '€') for its content.
+    const shipper = makeShipper(options);
+    shipper.on('error', () => {});
+    const stored = endpointWithLimit(
+      () => 2_047,
+      (m) => m === '€'.repeat(673),
+    );
+    const captured = captureWarnings();
+    try {
+      // Act
+      shipper.log(message);
+      shipper.log('after');
+      await shipper.flush();
+    } finally {
+      captured.restore();
+    }
+    // Assess: neither the part after it nor the third piece was sent.
+    const attempted = cwl
+      .commandCalls(PutLogEventsCommand)
+      .flatMap((call) => (call.args[0].input.logEvents ?? []).map((e) => e.message));
+    expect(attempted).not.toContain('€');
+    expect(stored.map((e) => e.message)).toEqual([`a${'€'.repeat(673)}`, 'after']);
+    expect(expectBalanced(shipper)).toMatchObject({ logged: 2, sent: 2 });
+  });
+
+  it('cuts again a first piece over the limit, with its later pieces in the same request, and stores it whole', async () => {
+    // Prepare: two pieces (4,070 and 1,930 bytes) in one request; the endpoint's limit is 2,047.
+    const shipper = makeShipper({ maxEventBytes: 4_096, oversizedEvents: 'split', dropMarkers: false });
+    const stored = endpointWithLimit(() => 2_047);
+    const long = 'x'.repeat(6_000);
+    const captured = captureWarnings();
+    try {
+      // Act
+      shipper.log(long);
+      await shipper.flush();
+    } finally {
+      captured.restore();
+    }
+    // Assess
+    expect(stored.map((e) => e.message).join('')).toBe(long);
+    expect(expectBalanced(shipper)).toMatchObject({
+      logged: 1,
+      sent: 1,
+      dropped: expect.objectContaining({ rejected: 0 }),
+    });
+  });
+
+  it('stores each split message whole or not at all, and counts it so, whatever the limit learned (property)', async () => {
+    const character = fc.constantFrom('a', 'é', '€', '😀');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1_100, max: 3_000 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.constantFrom(1, 2, 8),
+        // Up to 2,000 characters of 1 to 4 bytes each, a short pattern repeated (cheap to shrink).
+        fc.array(
+          fc
+            .tuple(fc.array(character, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 2_000 }))
+            .map(([pattern, length]) =>
+              Array.from({ length }, (_, i) => pattern[i % pattern.length]).join(''),
+            ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        async (maxEventBytes, lowerBy, lowerFrom, requestsOf, messages) => {
+          // Prepare: a fresh shipper and mock per run. The endpoint takes what the shipper sends
+          // until its call `lowerFrom`, then applies a limit `lowerBy` lower (1,024 at least).
+          cwl.reset();
+          const limit = Math.max(1_024, maxEventBytes - lowerBy);
+          const stored = endpointWithLimit((call) => (call < lowerFrom ? maxEventBytes : limit));
+          const shipper = makeShipper({
+            maxEventBytes,
+            maxBatchBytes: requestsOf * maxEventBytes,
+            oversizedEvents: 'split',
+            dropMarkers: false,
+          });
+          shipper.on('error', () => {});
+          const captured = captureWarnings();
+          try {
+            // Act: a distinct timestamp per message, so that its pieces can be told apart.
+            for (const [i, m] of messages.entries())
+              shipper.log({ message: m, timestamp: T0 - messages.length + i });
+            await shipper.flush();
+          } finally {
+            captured.restore();
+          }
+          // Assess: each message's pieces, in the order they were stored, make it whole, or none is.
+          const whole = messages.filter((m, i) => {
+            const got = stored.filter((e) => e.timestamp === T0 - messages.length + i).map((e) => e.message);
+            expect(['', m]).toContain(got.join(''));
+            return got.length > 0;
+          });
+          // One not stored is dropped, and counted: refused (`rejected`), or batched after the limit
+          // was learned (`oversized`).
+          const stats = expectBalanced(shipper);
+          expect(stats.sent).toBe(whole.length);
+          expect(stats.dropped.rejected + stats.dropped.oversized).toBe(messages.length - whole.length);
+          await shipper.close();
+          shippers.splice(shippers.indexOf(shipper), 1);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEvent, type LogEvent, toMessage, toTimestamp } from '../src/event.js';
+import { createEvent, cutAgain, type LogEvent, toMessage, toTimestamp } from '../src/event.js';
 import { EVENT_OVERHEAD_BYTES, LEGACY_MAX_EVENT_BYTES, MAX_EVENT_BYTES } from '../src/limits.js';
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -183,6 +183,25 @@ describe('createEvent', () => {
       expect(piece.bytes + EVENT_OVERHEAD_BYTES).toBeLessThanOrEqual(LEGACY_MAX_EVENT_BYTES);
     }
     expect(pieces.map((p) => p.kind)).toEqual(['event', ...new Array(pieces.length - 1).fill('piece')]);
+  });
+
+  it('cuts a piece again as the split cuts, keeping its kind first and the event it was cut from', () => {
+    // Prepare: a first piece of 674 '€' (2,022 bytes).
+    const [first] = createEvent('€'.repeat(700), NOW, 2_048, 'split') as LogEvent[];
+    // Act
+    const again = cutAgain(first as LogEvent, 1_000);
+    const twice = cutAgain(again[1] as LogEvent, 500);
+    // Assess: at character boundaries, in order; cut twice, still standing in for the first cut's event.
+    expect(again.map((p) => [p.kind, p.bytes, utf8(p.message)])).toEqual([
+      ['event', 999, 999],
+      ['piece', 999, 999],
+      ['piece', 24, 24],
+    ]);
+    expect(again.map((p) => p.message).join('')).toBe(first?.message);
+    expect(again.every((p) => p.timestamp === NOW && p.cutFrom === first)).toBe(true);
+    expect(twice.map((p) => p.kind)).toEqual(['piece', 'piece', 'piece']);
+    expect(twice.map((p) => p.message).join('')).toBe(again[1]?.message);
+    expect(twice.every((p) => p.cutFrom === first)).toBe(true);
   });
 
   it('fits any string by every policy (property)', () => {
