@@ -113,6 +113,14 @@ export class Sender implements SenderPort {
   /** Bytes of the batches waiting for their stream's creation outside that bound. */
   #awaitingCreationBytes = 0;
   #awaitingCreation = 0;
+  /**
+   * An attempt failed for want of an answer (a network error, a timeout, a 5xx, no credentials to be
+   * had) and none has been answered since: the endpoint is down or failing. Until an answer (a
+   * success, a throttle, a refusal), no batch is taken while one is under way: the batches already
+   * under way go on retrying, and the rest stay in the buffers, where the overflow policy bounds
+   * them, instead of `concurrency` of them held as strings and request bodies on the heap.
+   */
+  #unanswered = false;
 
   constructor(
     private readonly client: Client,
@@ -143,13 +151,20 @@ export class Sender implements SenderPort {
    */
   get hasCapacity(): boolean {
     return (
-      this.#outstanding < this.options.concurrency &&
+      this.#outstanding < (this.#unanswered ? 1 : this.options.concurrency) &&
       this.#queue.pending + this.#queue.size < this.#queue.concurrency
     );
   }
 
   get concurrency(): number {
     return this.#queue.concurrency;
+  }
+
+  /** An attempt was answered by the service: batches may be taken up to `concurrency` again. */
+  #heard(): void {
+    if (!this.#unanswered) return;
+    this.#unanswered = false;
+    this.hooks.capacityFreed();
   }
 
   abort(): void {
@@ -227,6 +242,7 @@ export class Sender implements SenderPort {
           }
           this.accept(stream, events, response, attempts, now() - startedAt, bisection);
           answered = true;
+          this.#heard();
           if (this.#limit) {
             this.#limit.succeeded(now() - attemptStartedAt, now());
             this.applyLimit();
@@ -240,6 +256,8 @@ export class Sender implements SenderPort {
           signal,
           onFailedAttempt: async ({ error, attemptNumber }) => {
             const errorClass = classifyError(error);
+            if (errorClass === 'transient' || errorClass === 'credentials') this.#unanswered = true;
+            else this.#heard();
             if (errorClass === 'fatal' || signal.aborted) throw new StopRetrying('rejected', error);
             if (errorClass === 'clockSkew') {
               // The SDK corrected its clock offset from the refusal: send again at once, signed with
