@@ -88,6 +88,9 @@ const MAX_AWAITING_CREATION = 1_000;
 /** Generous bound on the abort listeners one request in flight holds at a time. */
 const LISTENERS_PER_REQUEST = 10;
 
+/** Batches failing for want of an answer that make the endpoint one that does not answer (`#unanswered`). */
+const UNANSWERED_BATCHES = 2;
+
 /** Thrown inside an attempt to stop retrying; carries why. */
 class StopRetrying extends AbortError {
   constructor(
@@ -114,13 +117,19 @@ export class Sender implements SenderPort {
   #awaitingCreationBytes = 0;
   #awaitingCreation = 0;
   /**
-   * An attempt failed for want of an answer (a network error, a timeout, a 5xx, no credentials to be
-   * had) and none has been answered since: the endpoint is down or failing. Until an answer (a
-   * success, a throttle, a refusal), no batch is taken while one is under way: the batches already
-   * under way go on retrying, and the rest stay in the buffers, where the overflow policy bounds
-   * them, instead of `concurrency` of them held as strings and request bodies on the heap.
+   * Attempts of two batches or more failed for want of an answer (a network error, a timeout, a 5xx,
+   * no credentials to be had) and none has been answered since: the endpoint is down or failing.
+   * Until an answer (a success, a throttle, a refusal), no batch is taken while one is under way: the
+   * batches already under way go on retrying, and the rest stay in the buffers, where the overflow
+   * policy bounds them, instead of `concurrency` of them held as strings and request bodies on the
+   * heap. Two batches, not one: a batch that fails on its own (a 5xx its payload brings about, a
+   * blip) must not hold the other streams up while it retries.
    */
   #unanswered = false;
+  /** Batches with an attempt that failed for want of an answer since the last answer, each once. */
+  #unansweredBatches = 0;
+  /** Answers so far: a batch that failed for want of one before an answer counts again after it. */
+  #answers = 0;
 
   constructor(
     private readonly client: Client,
@@ -162,9 +171,16 @@ export class Sender implements SenderPort {
 
   /** An attempt was answered by the service: batches may be taken up to `concurrency` again. */
   #heard(): void {
+    this.#answers++;
+    this.#unansweredBatches = 0;
     if (!this.#unanswered) return;
     this.#unanswered = false;
     this.hooks.capacityFreed();
+  }
+
+  /** An attempt of a batch not yet counted since the last answer failed for want of one. */
+  #notHeard(): void {
+    if (++this.#unansweredBatches >= UNANSWERED_BATCHES) this.#unanswered = true;
   }
 
   abort(): void {
@@ -198,6 +214,8 @@ export class Sender implements SenderPort {
     let creationFailed = false;
     /** The service's answer was taken (see `accept`): the batch is counted, whatever p-retry does after. */
     let answered = false;
+    /** The answers there had been when this batch last failed for want of one (see `#unanswered`). */
+    let unansweredAt = -1;
     const signal = this.#controller.signal;
     try {
       await pRetry(
@@ -256,8 +274,14 @@ export class Sender implements SenderPort {
           signal,
           onFailedAttempt: async ({ error, attemptNumber }) => {
             const errorClass = classifyError(error);
-            if (errorClass === 'transient' || errorClass === 'credentials') this.#unanswered = true;
-            else this.#heard();
+            if (errorClass === 'transient' || errorClass === 'credentials') {
+              if (unansweredAt !== this.#answers) {
+                unansweredAt = this.#answers;
+                this.#notHeard();
+              }
+            } else {
+              this.#heard();
+            }
             if (errorClass === 'fatal' || signal.aborted) throw new StopRetrying('rejected', error);
             if (errorClass === 'clockSkew') {
               // The SDK corrected its clock offset from the refusal: send again at once, signed with
