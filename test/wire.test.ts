@@ -12,6 +12,18 @@ interface Captured {
   headers: Record<string, string>;
 }
 
+/** What the service answers to a PutLogEvents it stored. */
+async function answeredOk() {
+  const { Readable } = await import('node:stream');
+  return {
+    response: {
+      statusCode: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: Readable.from([Buffer.from('{}')]),
+    },
+  };
+}
+
 /** A client whose requests stop at a handler that keeps them and answers as the service would. */
 function capturingClient(extra: { logger?: Logger } = {}): {
   client: CloudWatchLogsClient;
@@ -41,14 +53,7 @@ function capturingClient(extra: { logger?: Logger } = {}): {
                 ),
           headers: { ...request.headers },
         });
-        const { Readable } = await import('node:stream');
-        return {
-          response: {
-            statusCode: 200,
-            headers: { 'content-type': 'application/x-amz-json-1.1' },
-            body: Readable.from([Buffer.from('{}')]),
-          },
-        };
+        return answeredOk();
       },
     },
   });
@@ -281,14 +286,7 @@ describe('the PutLogEvents body', () => {
       requestHandler: {
         handle: async (request: { body: unknown }) => {
           bodies.push(request.body);
-          const { Readable } = await import('node:stream');
-          return {
-            response: {
-              statusCode: 200,
-              headers: { 'content-type': 'application/x-amz-json-1.1' },
-              body: Readable.from([Buffer.from('{}')]),
-            },
-          };
+          return answeredOk();
         },
       },
     });
