@@ -1,11 +1,12 @@
 import { Buffers } from './buffers.js';
-import { Client } from './client.js';
+import { Client, type MakeCommand } from './client.js';
 import { Creation } from './creation.js';
 import type { Destination, Stream } from './destination.js';
 import type { CloseResult, Engine, FlushOptions, FlushResult } from './engine-api.js';
 import { ENTITY_REJECTED_WARNING_CODE } from './entity.js';
 import { createEvent, type DropReason, type LogEvent, totalWeight } from './event.js';
 import { EVENT_LIMIT_WARNING_CODE, EventLimit, eventLimitWarning } from './event-limit.js';
+import { LoopHold } from './exit.js';
 import { describeFailure } from './failure.js';
 import { Intake } from './intake.js';
 import { Ledger } from './ledger.js';
@@ -14,6 +15,7 @@ import type { ResolvedOptions } from './options.js';
 import { type Emitter, Reporter } from './reporter.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { loadSdk, sdkIfLoaded } from './sdk.js';
 import { Sender } from './sender.js';
 import type { ShipperStats } from './stats.js';
 import { beforeDeadline, type Deadline, deadline, KeepAlive } from './timing.js';
@@ -46,11 +48,13 @@ export class LocalEngine implements Engine {
   #closing: Promise<CloseResult> | undefined;
   /** Aborted when the first of the bounds given to `close()` ends: the close then stops waiting. */
   #closeBound: AbortController | undefined;
+  /** What of this pipeline's work keeps the event loop alive: for `flushOnExit`'s `beforeExit`. */
+  readonly #loopHold = new LoopHold(() => this.#ledger.loggedCount);
 
   constructor(resolved: ResolvedOptions, emitter: Emitter) {
     this.#options = resolved;
     this.#emitter = emitter;
-    this.client = new Client(resolved.client, resolved.clientConfig);
+    this.client = new HeldClient(resolved.client, resolved.clientConfig, this.#loopHold);
     const eventLimit = new EventLimit(resolved.maxEventBytes);
     this.#eventLimit = eventLimit;
     this.#reporter = new Reporter(emitter, resolved.now);
@@ -138,6 +142,11 @@ export class LocalEngine implements Engine {
     );
     this.#timer = setInterval(() => this.#tick(), resolved.flushIntervalMs);
     this.#timer.unref();
+    // Reading the SDK's modules keeps the event loop alive: a program that ends meanwhile waits for it.
+    if (sdkIfLoaded() === undefined) {
+      const release = this.#loopHold.hold();
+      loadSdk().then(release, release);
+    }
   }
 
   /**
@@ -239,6 +248,11 @@ export class LocalEngine implements Engine {
 
   logged(): number {
     return this.#ledger.loggedCount;
+  }
+
+  /** For `flushOnExit`: see {@link LoopHold.aloneSince}. */
+  aloneSince(): number | undefined {
+    return this.#loopHold.aloneSince();
   }
 
   /** Whether the buffers are below their high-water mark (asks for a `'drain'` when not). */
@@ -401,6 +415,28 @@ export class LocalEngine implements Engine {
       return { complete, dropped: this.#ledger.droppedCount('closed') - before };
     } finally {
       release();
+    }
+  }
+}
+
+/** The client, holding the event loop while a request is under way (its socket keeps the loop alive). */
+class HeldClient extends Client {
+  readonly #hold: LoopHold;
+
+  constructor(given: ResolvedOptions['client'], config: ResolvedOptions['clientConfig'], hold: LoopHold) {
+    super(given, config);
+    this.#hold = hold;
+  }
+
+  override request<Output>(make: MakeCommand, signal: AbortSignal, timeoutMs: number): Promise<Output> {
+    const release = this.#hold.hold();
+    try {
+      const request = super.request<Output>(make, signal, timeoutMs);
+      request.then(release, release);
+      return request;
+    } catch (error) {
+      release();
+      throw error;
     }
   }
 }

@@ -9,7 +9,8 @@
  * only flushed, and stay open for what its shutdown logs. Listeners of signal-exit (a dependency of
  * many packages) are passive: they end the process only when nobody else listens, so they do not
  * count as the program handling the signal. On `beforeExit`, what is pending is flushed, a few
- * times at most, then closed, so that the process always gets to end.
+ * times at most, then closed, so that the process always gets to end: all of it within one
+ * `exitTimeoutMs`, which counts from the moment the program may have been done (see {@link LoopHold}).
  */
 import { isMainThread } from 'node:worker_threads';
 import { exitWaitMs, settleWithin } from './timing.js';
@@ -23,6 +24,11 @@ export interface ExitParticipant {
   /** Resolves to `{ complete }` (or anything, taken as complete). */
   flush(options: { timeoutMs: number }): Promise<unknown>;
   close(options: { timeoutMs: number }): Promise<unknown>;
+  /**
+   * Read as `beforeExit` comes: since when (`performance.now()`) the participant's own work alone may
+   * have kept the process alive, so that `beforeExit` came late ({@link LoopHold.aloneSince}).
+   */
+  aloneSince?(): number | undefined;
   readonly exitTimeoutMs: number;
   /** `false`: only the program's own end (`beforeExit`) concerns it, never a signal. */
   readonly signals?: boolean;
@@ -44,12 +50,24 @@ const CLOSE_GRACE_MS = 1_000;
  */
 const BEFORE_EXIT_FLUSHES = 2;
 
+/**
+ * A participant's `beforeExit` sequence, from a look that finds events pending to one that finds
+ * none: its flushes and its close share one `exitTimeoutMs`.
+ */
+interface Sequence {
+  flushes: number;
+  /** What the process has waited for the participant so far: its own hold before each `beforeExit`, and each flush. */
+  spentMs: number;
+  /** When its last flush settled (`performance.now()`). */
+  settledAt: number;
+}
+
 interface ExitState {
   readonly participants: Set<ExitParticipant>;
   /** What `logged()` was when `beforeExit` last found a participant with nothing pending. */
   readonly quietAt: WeakMap<ExitParticipant, number>;
-  /** `beforeExit` flushes since a participant was last found with nothing pending. */
-  readonly flushes: WeakMap<ExitParticipant, number>;
+  /** The `beforeExit` sequence under way, until a participant is found with nothing pending. */
+  readonly sequences: WeakMap<ExitParticipant, Sequence>;
   /** Participants a flush for a handled signal left unfinished: `beforeExit` closes them at once. */
   readonly unfinished: WeakSet<ExitParticipant>;
   readonly onBeforeExit: () => void;
@@ -64,7 +82,7 @@ interface ExitState {
 
 // Every copy of the module runs its listeners against the state the first one made: change the
 // key's version whenever the shape of ExitState or the meaning of its fields changes.
-const STATE_KEY = Symbol.for('cloudwatch-shipper.exit.v1');
+const STATE_KEY = Symbol.for('cloudwatch-shipper.exit.v2');
 const shared = globalThis as Record<symbol, ExitState | undefined>;
 const state: ExitState = shared[STATE_KEY] ?? createState();
 shared[STATE_KEY] = state;
@@ -73,7 +91,7 @@ function createState(): ExitState {
   const created: ExitState = {
     participants: new Set(),
     quietAt: new WeakMap(),
-    flushes: new WeakMap(),
+    sequences: new WeakMap(),
     unfinished: new WeakSet(),
     onBeforeExit: () => onBeforeExit(created),
     onSignal: {
@@ -88,45 +106,67 @@ function createState(): ExitState {
 }
 
 function onBeforeExit(s: ExitState): void {
+  // Read now: the turn below is the loop going on, which would end what the participants can tell
+  // of their own hold on it.
+  const at = performance.now();
   for (const participant of s.participants) {
     // Nothing logged since a look that found nothing pending: let the process end.
     if (
       attempt(() => participant.pending() === 0 && participant.logged() === s.quietAt.get(participant), true)
     )
       continue;
+    const aloneSince = attempt(() => participant.aloneSince?.(), undefined);
     // Look once the other `beforeExit` listeners have run: a program's own may still log (a
     // goodbye), and would otherwise have nobody to send it, as Node ends when they return.
-    setImmediate(() => settleBeforeExit(s, participant));
+    setImmediate(() => settleBeforeExit(s, participant, at, aloneSince));
   }
 }
 
-function settleBeforeExit(s: ExitState, participant: ExitParticipant): void {
+function settleBeforeExit(
+  s: ExitState,
+  participant: ExitParticipant,
+  at: number,
+  aloneSince: number | undefined,
+): void {
   if (!s.participants.has(participant)) return;
   if (attempt(() => participant.pending() === 0, true)) {
     s.quietAt.set(
       participant,
       attempt(() => participant.logged(), -1),
     );
-    s.flushes.delete(participant);
+    s.sequences.delete(participant);
     return;
   }
-  const { exitTimeoutMs } = participant;
   const stop = (): void => void call(() => participant.close({ timeoutMs: 0 }));
   if (s.unfinished.has(participant)) {
     // A handled signal's flush already ran out of time: do not make the end wait twice.
     stop();
     return;
   }
-  const flushes = (s.flushes.get(participant) ?? 0) + 1;
-  s.flushes.set(participant, flushes);
-  if (flushes > BEFORE_EXIT_FLUSHES) {
-    void call(() => participant.close({ timeoutMs: exitWaitMs(exitTimeoutMs) }));
+  let sequence = s.sequences.get(participant);
+  if (sequence === undefined) {
+    sequence = { flushes: 0, spentMs: 0, settledAt: Number.NEGATIVE_INFINITY };
+    s.sequences.set(participant, sequence);
+  }
+  // The process waited for the participant since its last flush settled or since its own work
+  // alone held the event loop, whichever is later: `beforeExit` comes only once that lets go.
+  const heldFrom = typeof aloneSince === 'number' && aloneSince < at ? aloneSince : at;
+  sequence.spentMs += Math.max(0, at - Math.max(heldFrom, sequence.settledAt));
+  const timeoutMs = Math.max(0, Math.floor(exitWaitMs(participant.exitTimeoutMs) - sequence.spentMs));
+  sequence.flushes++;
+  if (sequence.flushes > BEFORE_EXIT_FLUSHES) {
+    void call(() => participant.close({ timeoutMs }));
     return;
   }
   // The flush keeps the event loop alive until it settles; `beforeExit` then comes again. One
   // that ran out of time (the endpoint is down) is followed by a close at once: a request still
   // hanging would otherwise hold the process until it times out.
-  void call(() => participant.flush({ timeoutMs: exitWaitMs(exitTimeoutMs) })).then((result) => {
+  const began = performance.now();
+  const current = sequence;
+  void call(() => participant.flush({ timeoutMs })).then((result) => {
+    const settled = performance.now();
+    current.spentMs += settled - began;
+    current.settledAt = settled;
     if (!isComplete(result)) stop();
   });
 }
@@ -287,4 +327,77 @@ export function unregisterForExit(participant: ExitParticipant): void {
   state.participants.delete(participant);
   // While a signal is being handled, the listeners stay: a second signal must end the process.
   updateListeners(state);
+}
+
+/**
+ * How soon after the shipper's work lets go of the event loop `beforeExit` must come for that work
+ * to have been what held the process: a request's own teardown takes a turn of the loop after it
+ * settles (1-2 ms here). Later, the program was still running; it ran this long at most while
+ * counted as the shipper's, which is what a `beforeExit` flush may lose of its budget to it.
+ */
+const LET_GO_MS = 10;
+
+/**
+ * The shipper's own hold on the event loop: loading the SDK (Node keeps the loop alive while it
+ * reads a module) and its requests under way. `beforeExit` comes only once nothing holds the loop,
+ * so a program that is done while this work goes on hears it late (one that ends as the SDK loads:
+ * 100 ms or more), and that wait is the shipper's: the `beforeExit` sequence counts it in
+ * `exitTimeoutMs`. The program's end cannot be seen; its calls into the shipper can, and whether
+ * `beforeExit` came as soon as this work let go. {@link aloneSince} is never later than the end
+ * was, so that the end stays within `exitTimeoutMs`; it is earlier by what the program ran, silent,
+ * while this work held the loop without a break.
+ */
+export class LoopHold {
+  /** The program's calls into the shipper so far (events logged). */
+  readonly #calls: () => number;
+  #holds = 0;
+  /** When the current stretch of holding began: holds with gaps shorter than {@link LET_GO_MS} are one. */
+  #since = Number.NEGATIVE_INFINITY;
+  /** When the last hold was released with none left. */
+  #releasedAt = Number.NEGATIVE_INFINITY;
+  /** The latest moment the program is known to have been running (it called after it). */
+  #seen = Number.NEGATIVE_INFINITY;
+  #callsAtLook = 0;
+  #lookedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(calls: () => number) {
+    this.#calls = calls;
+  }
+
+  /** Marks work that keeps the event loop alive; returns its release (once). */
+  hold(): () => void {
+    const now = this.#look();
+    if (this.#holds++ === 0 && !(now - this.#releasedAt <= LET_GO_MS)) this.#since = now;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const at = this.#look();
+      if (--this.#holds === 0) this.#releasedAt = at;
+    };
+  }
+
+  /**
+   * For `beforeExit`: the earliest moment the program may have been done, when this work held the
+   * loop alone from then on; `undefined` when it did not (`beforeExit` came well after it let go),
+   * or when it is still holding (then what it counts is not what held the loop: a client's
+   * promise, say).
+   */
+  aloneSince(): number | undefined {
+    if (this.#holds > 0) return undefined;
+    const now = this.#look();
+    if (!(now - this.#releasedAt <= LET_GO_MS)) return undefined;
+    return Math.max(this.#since, this.#seen);
+  }
+
+  #look(): number {
+    const now = performance.now();
+    const calls = this.#calls();
+    if (calls !== this.#callsAtLook) {
+      this.#callsAtLook = calls;
+      this.#seen = this.#lookedAt;
+    }
+    this.#lookedAt = now;
+    return now;
+  }
 }

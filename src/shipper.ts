@@ -33,6 +33,8 @@ export class LogShipper extends EventEmitter<LogShipperEvents> {
       logged: () => this.#engine.logged(),
       flush: (wait) => this.flush(wait),
       close: (wait) => this.close(wait),
+      // In worker mode, the SDK and the requests are the worker's: they hold its event loop, not this one.
+      aloneSince: () => (this.#engine instanceof LocalEngine ? this.#engine.aloneSince() : undefined),
       exitTimeoutMs: resolved.exitTimeoutMs,
     };
     if (resolved.flushOnExit) registerForExit(this.#exitHooks);

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type ExitParticipant, registerForExit, unregisterForExit } from '../src/exit.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type ExitParticipant, LoopHold, registerForExit, unregisterForExit } from '../src/exit.js';
 import { type LocalCloudWatchLogs, startLocalCloudWatchLogs } from '../src/testing/index.js';
 
 // flushOnExit, in child processes running the built package against an endpoint in this process.
@@ -355,6 +355,35 @@ describe('flushOnExit', () => {
     expect(JSON.parse(await report)).toMatchObject({ closed: 100 });
   });
 
+  it('counts in exitTimeoutMs the wait for the SDK to load when the program ends as it loads', async () => {
+    // Prepare: a program that logs and ends at once, while the SDK of its main-thread shipper is
+    // still being read (which keeps the event loop alive: beforeExit comes once it is loaded).
+    cwl = await startLocalCloudWatchLogs();
+    const proc = startChild(
+      cwl.endpoint,
+      `await shipper.close();
+       const main = makeShipper('m', { thread: 'main', flushIntervalMs: 3_600_000, exitTimeoutMs: 1_000 });
+       let heardAfterMs;
+       const flush = main.flush.bind(main);
+       main.flush = (options) => {
+         console.log(JSON.stringify({ timeoutMs: options.timeoutMs, heardAfterMs }));
+         return flush(options);
+       };
+       main.log('the last line');
+       const ended = performance.now();
+       process.prependListener('beforeExit', () => { heardAfterMs ??= performance.now() - ended; });`,
+    );
+    const { timeoutMs, heardAfterMs } = JSON.parse(await nextLine(proc)) as {
+      timeoutMs: number;
+      heardAfterMs: number;
+    };
+    expect(await exited(proc)).toEqual({ code: 0, signal: null });
+    // Assess: the flush may take what is left of exitTimeoutMs (1 s, less 50 ms) once the wait
+    // for beforeExit is counted, not all of it again; and it still sent the line.
+    expect(timeoutMs + heardAfterMs).toBeLessThanOrEqual(950);
+    expect(cwl.events('/exit', 'm')).toHaveLength(1);
+  });
+
   it('ends a program that logs on every beforeExit, sending its first goodbyes', async () => {
     cwl = await startLocalCloudWatchLogs();
     const proc = startChild(
@@ -434,12 +463,20 @@ afterEach(() => {
   for (const participant of registered.splice(0)) unregisterForExit(participant);
 });
 
-function participant(exitTimeoutMs: number, flushed: number[], closed: number[] = []): ExitParticipant {
+function participant(
+  exitTimeoutMs: number,
+  flushed: number[],
+  closed: number[] = [],
+  more: Partial<ExitParticipant> & { flushMs?: number } = {},
+): ExitParticipant {
+  const { flushMs = 0, ...overrides } = more;
   const made: ExitParticipant = {
     pending: () => 1,
     logged: () => 1,
     flush: async ({ timeoutMs }) => {
       flushed.push(timeoutMs);
+      // The global timer, which the tests below fake.
+      if (flushMs > 0) await new Promise((resolve) => setTimeout(resolve, flushMs));
       return { complete: true };
     },
     close: async ({ timeoutMs }) => {
@@ -447,6 +484,7 @@ function participant(exitTimeoutMs: number, flushed: number[], closed: number[] 
       return {};
     },
     exitTimeoutMs,
+    ...overrides,
   };
   registerForExit(made);
   registered.push(made);
@@ -460,6 +498,14 @@ async function beforeExit(): Promise<void> {
 }
 
 describe('beforeExit', () => {
+  // The clock the hooks read and the participants' flushes run on; the turns of the loop stay real.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('flushes within exitTimeoutMs less what ending the process takes after it (50 ms)', async () => {
     const flushed: number[] = [];
     participant(2_000, flushed);
@@ -467,13 +513,52 @@ describe('beforeExit', () => {
     expect(flushed).toEqual([1_950]);
   });
 
-  it('closes, within the same share of exitTimeoutMs, a participant that two flushes left with events', async () => {
+  it('gives the flushes and the close of one sequence one exitTimeoutMs between them', async () => {
+    // Prepare: each flush takes 600 ms and leaves events (the program logs on every beforeExit).
     const flushed: number[] = [];
     const closed: number[] = [];
-    participant(2_000, flushed, closed);
-    for (let round = 0; round < 3; round++) await beforeExit();
+    participant(2_000, flushed, closed, { flushMs: 600 });
+    // Act
+    for (let round = 0; round < 3; round++) {
+      await beforeExit();
+      await vi.advanceTimersByTimeAsync(600);
+    }
+    // Assess: what each gets is what the ones before it left.
+    expect(flushed).toEqual([1_950, 1_350]);
+    expect(closed).toEqual([750]);
+  });
+
+  it('counts in exitTimeoutMs what the participant held the process for before beforeExit came', async () => {
+    // Prepare: its own work (the SDK loading, say) kept the event loop alive for the last 300 ms.
+    const flushed: number[] = [];
+    participant(2_000, flushed, [], { aloneSince: () => performance.now() - 300 });
+    await beforeExit();
+    expect(flushed).toEqual([1_650]);
+  });
+
+  it('counts its flushes, not the time the program itself ran between two beforeExit', async () => {
+    // Prepare: the program's own beforeExit listener starts more work, which runs for 5 s.
+    const flushed: number[] = [];
+    participant(2_000, flushed, [], { flushMs: 100 });
+    await beforeExit();
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Act
+    await beforeExit();
+    // Assess: the second flush gets what the first left, not nothing.
+    expect(flushed).toEqual([1_950, 1_850]);
+  });
+
+  it('starts a new budget once a look finds nothing pending', async () => {
+    const flushed: number[] = [];
+    let pending = 1;
+    participant(2_000, flushed, [], { flushMs: 600, pending: () => pending, logged: () => pending });
+    await beforeExit();
+    await vi.advanceTimersByTimeAsync(600);
+    pending = 0;
+    await beforeExit();
+    pending = 2;
+    await beforeExit();
     expect(flushed).toEqual([1_950, 1_950]);
-    expect(closed).toEqual([1_950]);
   });
 
   it('flushes with no wait when exitTimeoutMs is shorter than that', async () => {
@@ -481,5 +566,66 @@ describe('beforeExit', () => {
     participant(10, flushed);
     await beforeExit();
     expect(flushed).toEqual([0]);
+  });
+});
+
+describe('LoopHold', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("dates the program's end back to the start of a hold that beforeExit came at the end of", () => {
+    const start = performance.now();
+    const hold = new LoopHold(() => 0);
+    const release = hold.hold();
+    vi.advanceTimersByTime(120);
+    release();
+    vi.advanceTimersByTime(2);
+    expect(hold.aloneSince()).toBe(start);
+  });
+
+  it('dates it no earlier than a call of the program seen while the work held the loop', () => {
+    // Prepare: a first hold (the SDK loading), a second from 30 ms (a request), and a call at 40 ms.
+    let calls = 0;
+    const start = performance.now();
+    const hold = new LoopHold(() => calls);
+    const loading = hold.hold();
+    vi.advanceTimersByTime(30);
+    const request = hold.hold();
+    vi.advanceTimersByTime(10);
+    calls++;
+    vi.advanceTimersByTime(60);
+    loading();
+    vi.advanceTimersByTime(20);
+    request();
+    // Assess: the call came after the look at 30 ms; when after it cannot be told.
+    expect(hold.aloneSince()).toBe(start + 30);
+  });
+
+  it('takes holds a moment apart as one, and a longer gap as the program holding the loop', () => {
+    const start = performance.now();
+    const hold = new LoopHold(() => 0);
+    hold.hold()();
+    vi.advanceTimersByTime(5);
+    hold.hold()();
+    expect(hold.aloneSince()).toBe(start);
+    vi.advanceTimersByTime(50);
+    const later = performance.now();
+    hold.hold()();
+    expect(hold.aloneSince()).toBe(later);
+  });
+
+  it('tells nothing when beforeExit comes well after the work let go, or while it holds', () => {
+    const hold = new LoopHold(() => 0);
+    expect(hold.aloneSince()).toBeUndefined();
+    const release = hold.hold();
+    // Held at beforeExit: what it counts did not keep the loop alive (a client's promise, say).
+    expect(hold.aloneSince()).toBeUndefined();
+    release();
+    vi.advanceTimersByTime(50);
+    expect(hold.aloneSince()).toBeUndefined();
   });
 });
