@@ -68,7 +68,10 @@ describe('flushOnExit', () => {
     cwl = await startLocalCloudWatchLogs();
     const proc = startChild(
       cwl.endpoint,
-      `for (let i = 0; i < 1000; i++) shipper.log('line ' + i);
+      // A server that has been running: its worker started (on a loaded machine a start can take
+      // most of the 1 s exitTimeoutMs, and this test is about the flush, not the start).
+      `await shipper.ready();
+       for (let i = 0; i < 1000; i++) shipper.log('line ' + i);
        console.log('ready');
        setInterval(() => {}, 1000); // a server that would run forever`,
     );
