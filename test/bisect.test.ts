@@ -13,6 +13,7 @@ import { bisectionBudget, halves, isBisectable, refit, tooLargeLimit } from '../
 import type { DeliveryError } from '../src/errors.js';
 import type { LogEvent } from '../src/event.js';
 import { EVENT_LIMIT_WARNING_CODE, EventLimit } from '../src/event-limit.js';
+import type { LogShipper } from '../src/shipper.js';
 import {
   cwl,
   expectBalanced,
@@ -466,6 +467,21 @@ function endpointWithLimit(
   return stored;
 }
 
+/** Logs `messages` and flushes, with the process warnings the shipper gives meanwhile captured. */
+async function logAndFlush(
+  shipper: LogShipper,
+  messages: readonly string[],
+): Promise<ReturnType<typeof captureWarnings>> {
+  const captured = captureWarnings();
+  try {
+    for (const message of messages) shipper.log(message);
+    await shipper.flush();
+  } finally {
+    captured.restore();
+  }
+  return captured;
+}
+
 describe('Sender — a split message over a limit learned after its first piece was stored', () => {
   // Pieces of 2,022 bytes at most. A cut steps back to a character boundary, so the first piece ('a'
   // and 673 '€': 2,020 bytes) is 2 bytes shorter than the second (674 '€'), and the third holds 53 '€'.
@@ -485,15 +501,8 @@ describe('Sender — a split message over a limit learned after its first piece 
     const errors: DeliveryError[] = [];
     shipper.on('error', (error) => errors.push(error));
     const stored = endpointWithLimit(() => 2_047);
-    const captured = captureWarnings();
-    try {
-      // Act
-      shipper.log(message);
-      shipper.log('after');
-      await shipper.flush();
-    } finally {
-      captured.restore();
-    }
+    // Act
+    const captured = await logAndFlush(shipper, [message, 'after']);
     // Assess: every byte of the message stored, in order, within the limit, and nothing dropped.
     const messages = stored.map((e) => e.message);
     expect(messages.slice(0, -1).join('')).toBe(message);
@@ -518,15 +527,8 @@ describe('Sender — a split message over a limit learned after its first piece 
       () => 2_047,
       (m) => m === '€',
     );
-    const captured = captureWarnings();
-    try {
-      // Act
-      shipper.log(message);
-      shipper.log('after');
-      await shipper.flush();
-    } finally {
-      captured.restore();
-    }
+    // Act
+    await logAndFlush(shipper, [message, 'after']);
     // Assess: the third piece, carried in a request of its own, was not sent after the gap.
     expect(stored.map((e) => e.message)).toEqual([`a${'€'.repeat(673)}`, '€'.repeat(673), 'after']);
     expect(expectBalanced(shipper)).toMatchObject({ logged: 2, sent: 2 });
@@ -540,15 +542,8 @@ describe('Sender — a split message over a limit learned after its first piece 
       () => 2_047,
       (m) => m === '€'.repeat(673),
     );
-    const captured = captureWarnings();
-    try {
-      // Act
-      shipper.log(message);
-      shipper.log('after');
-      await shipper.flush();
-    } finally {
-      captured.restore();
-    }
+    // Act
+    await logAndFlush(shipper, [message, 'after']);
     // Assess: neither the part after it nor the third piece was sent.
     const attempted = cwl
       .commandCalls(PutLogEventsCommand)
@@ -563,14 +558,8 @@ describe('Sender — a split message over a limit learned after its first piece 
     const shipper = makeShipper({ maxEventBytes: 4_096, oversizedEvents: 'split', dropMarkers: false });
     const stored = endpointWithLimit(() => 2_047);
     const long = 'x'.repeat(6_000);
-    const captured = captureWarnings();
-    try {
-      // Act
-      shipper.log(long);
-      await shipper.flush();
-    } finally {
-      captured.restore();
-    }
+    // Act
+    await logAndFlush(shipper, [long]);
     // Assess
     expect(stored.map((e) => e.message).join('')).toBe(long);
     expect(expectBalanced(shipper)).toMatchObject({
