@@ -71,6 +71,16 @@ export function totalWeight(events: readonly LogEvent[]): number {
   return weight;
 }
 
+/**
+ * How many of `events`, from the first, are later pieces of a split message: the part of a request
+ * that goes on with a message begun in the request before it.
+ */
+export function leadingPieces(events: readonly LogEvent[]): number {
+  let pieces = 0;
+  while (pieces < events.length && (events[pieces] as LogEvent).kind === 'piece') pieces++;
+  return pieces;
+}
+
 /** What a caller may pass to `log()`: a message alone, or a message with its own time. */
 export interface LogInput {
   message: unknown;

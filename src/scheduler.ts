@@ -15,7 +15,7 @@
 import { type Batch, batchEvents } from './batcher.js';
 import type { BufferStore } from './buffers.js';
 import type { DrainTarget, Stream } from './destination.js';
-import { type LogEvent, totalWeight } from './event.js';
+import { type LogEvent, leadingPieces, totalWeight } from './event.js';
 import type { Ledger } from './ledger.js';
 import type { Markers } from './markers.js';
 import { batchSize, eventSize, fitsInBatch, withinSpan } from './rules.js';
@@ -163,8 +163,7 @@ export class Scheduler {
     });
     while (at !== -1 && at < carry.length) {
       const next = carry[at] as Batch;
-      let pieces = 0;
-      while (pieces < next.events.length && next.events[pieces]?.kind === 'piece') pieces++;
+      const pieces = leadingPieces(next.events);
       const removed = next.events.slice(0, pieces);
       if (pieces < next.events.length) {
         carry[at] = { events: next.events.slice(pieces), bytes: next.bytes - batchSize(removed) };

@@ -10,7 +10,7 @@ import type { Creation } from './creation.js';
 import type { Stream } from './destination.js';
 import { rejectedEntityWarning } from './entity.js';
 import type { FailureReason } from './errors.js';
-import type { DropReason, LogEvent } from './event.js';
+import { type DropReason, type LogEvent, leadingPieces } from './event.js';
 import { backoffDelay, classifyError, type ErrorClass } from './retry.js';
 import { acceptedWindow, batchSize, outsideWindow, splitRejected } from './rules.js';
 import { sleep } from './timing.js';
@@ -404,8 +404,7 @@ export class Sender implements SenderPort {
       const lost = previous === undefined ? undefined : bisection.lostAs(previous);
       previous = part[part.length - 1];
       if (lost !== undefined) {
-        let pieces = 0;
-        while (pieces < part.length && (part[pieces] as LogEvent).kind === 'piece') pieces++;
+        const pieces = leadingPieces(part);
         if (pieces > 0) {
           this.drop(stream, part.slice(0, pieces), lost, bisection);
           part = part.slice(pieces);
